@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: installs the Debian packages the tests drive (real syslog clients and servers), type-checks, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests use as real peers: logger (bsdutils), rsyslogd (rsyslog), openssl for TLS certificates.
+need=()
+command -v logger >/dev/null 2>&1 || need+=(bsdutils)
+command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test: installing ${need[*]} (Debian packages used by the tests)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "test: missing ${need[*]}; tests that need them will be skipped (run as root to install)" >&2
+  fi
+fi
+
+npx tsc -p tsconfig.json --noEmit
+mapfile -t files < <(find src test -name '*.test.ts' 2>/dev/null | sort)
+if [ $# -gt 0 ]; then files=("$@"); fi
+exec node --import tsx --test --test-reporter=spec "${files[@]}"

@@ -1,0 +1,86 @@
+// Authenticates every request (Bearer token, Elasticsearch-style ApiKey, or Basic) and checks the route's role.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { VigilError } from '../../core/errors.js';
+import { roleAllows, type Credentials, type Principal, type Role } from './credentials.js';
+
+/** The role a route needs, or `public` for the one open route (health). */
+export type RouteAccess = Role | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+/** Successful Basic logins are remembered briefly, so a shipper sending every second does not pay scrypt each time. */
+const BASIC_CACHE_MS = 60_000;
+
+function decodeBase64(text: string): string | undefined {
+  if (!/^[A-Za-z0-9+/=_-]{1,4096}$/.test(text)) return undefined;
+  return Buffer.from(text, 'base64').toString('utf8');
+}
+
+export function registerAuth(app: FastifyInstance, credentials: Credentials): void {
+  const basicCache = new Map<string, { principal: Principal; until: number }>();
+
+  function authenticate(request: FastifyRequest): Principal | undefined {
+    const header = request.headers.authorization;
+    if (typeof header !== 'string' || header.length > 8192) return undefined;
+    const space = header.indexOf(' ');
+    if (space < 0) return undefined;
+    const scheme = header.slice(0, space).toLowerCase();
+    const value = header.slice(space + 1).trim();
+    if (scheme === 'bearer') return credentials.authenticateToken(value);
+    if (scheme === 'apikey') {
+      // Filebeat, Logstash and the Elasticsearch clients send base64("id:key"); accept the raw token too.
+      const direct = credentials.authenticateToken(value);
+      if (direct) return direct;
+      const decoded = decodeBase64(value);
+      if (decoded === undefined) return undefined;
+      const colon = decoded.indexOf(':');
+      return credentials.authenticateToken(colon >= 0 ? decoded.slice(colon + 1) : decoded);
+    }
+    if (scheme === 'basic') {
+      const decoded = decodeBase64(value);
+      if (decoded === undefined) return undefined;
+      const colon = decoded.indexOf(':');
+      if (colon < 0) return undefined;
+      const user = decoded.slice(0, colon);
+      const password = decoded.slice(colon + 1);
+      const asToken = credentials.authenticateToken(password);
+      if (asToken) return asToken;
+      const key = createHash('sha256').update(decoded).digest('hex');
+      const cached = basicCache.get(key);
+      const now = Date.now();
+      if (cached && cached.until > now) return cached.principal;
+      const principal = credentials.authenticatePassword(user, password);
+      if (principal) {
+        if (basicCache.size > 1000) basicCache.clear();
+        basicCache.set(key, { principal, until: now + BASIC_CACHE_MS });
+      }
+      return principal;
+    }
+    return undefined;
+  }
+
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access;
+    if (access === 'public') return;
+    const principal = authenticate(request);
+    if (!principal) {
+      void reply.header('WWW-Authenticate', 'Bearer realm="vigil"');
+      throw new VigilError('unauthorized', 'authentication required: send "Authorization: Bearer <token>" (create one with `vigil token create`)');
+    }
+    request.principal = principal;
+    if (request.is404) return; // any authenticated caller may learn that a route does not exist
+    // A route without a declared role is for admins only.
+    const required = access ?? 'admin';
+    if (!roleAllows(principal.role, required)) {
+      throw new VigilError('forbidden', `this needs the ${required} role; the credential "${principal.name}" has the ${principal.role} role`);
+    }
+  });
+}

@@ -1,0 +1,63 @@
+// Health (the one open route) and Prometheus metrics: is Vigil up, is it keeping up, what did each stage count.
+import type { FastifyInstance } from 'fastify';
+import type { Telemetry } from '../../core/telemetry.js';
+import type { Pipeline } from '../../pipeline/pipeline.js';
+import type { EventStore } from '../../store/types.js';
+
+/** A component that reports on itself in the health answer (an input, a collector). */
+export interface HealthSource {
+  name: string;
+  status(): { ok: boolean; [key: string]: unknown };
+}
+
+export interface HealthDeps {
+  pipeline: Pipeline;
+  store: EventStore;
+  telemetry: Telemetry;
+  version: string;
+  health?: HealthSource[];
+}
+
+export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
+  const started = Date.now();
+
+  app.get('/api/v1/health', { config: { access: 'public' }, schema: { summary: 'Liveness and a summary of each component; needs no credential.' } }, async (_request, reply) => {
+    const components: Record<string, unknown> = {};
+    let ok = true;
+    let storeSection: Record<string, unknown>;
+    try {
+      const stats = await deps.store.stats();
+      storeSection = { ok: true, engine: deps.store.engine, events: stats.events, bytes: stats.bytes };
+    } catch (err) {
+      ok = false;
+      storeSection = { ok: false, engine: deps.store.engine, error: (err as Error).message };
+    }
+    for (const source of deps.health ?? []) {
+      const status = source.status();
+      components[source.name] = status;
+      if (!status.ok) ok = false;
+    }
+    const counters = await deps.telemetry.snapshot();
+    const body = {
+      status: ok ? (deps.pipeline.congested ? 'degraded' : 'ok') : 'degraded',
+      version: deps.version,
+      uptime_s: Math.round((Date.now() - started) / 1000),
+      store: storeSection,
+      pipeline: { queue_depth: deps.pipeline.queueDepth, congested: deps.pipeline.congested },
+      components,
+      counters,
+    };
+    if (!ok) void reply.code(503);
+    return body;
+  });
+
+  app.get('/metrics', { config: { access: 'viewer' }, schema: { summary: 'Prometheus text exposition of every stage counter.' } }, async (_request, reply) => {
+    const stats = await deps.store.stats().catch(() => undefined);
+    let text = await deps.telemetry.metrics();
+    if (stats) {
+      text += `# HELP vigil_store_events Events in the store.\n# TYPE vigil_store_events gauge\nvigil_store_events ${stats.events}\n`;
+      text += `# HELP vigil_store_bytes Size of the store on disk.\n# TYPE vigil_store_bytes gauge\nvigil_store_bytes ${stats.bytes}\n`;
+    }
+    return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
+}

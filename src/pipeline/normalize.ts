@@ -1,0 +1,158 @@
+// Turns a parsed line or a received JSON document into a complete ECS event: id, timestamps, original, defaults, tags.
+import { randomUUID } from 'node:crypto';
+import { MAX_DOCUMENT_DEPTH, PARSE_ERROR_TAG, TRUNCATED_TAG, expandDottedKeys, type EcsEvent } from '../core/event.js';
+import type { DocumentOptions, LineOptions } from '../core/ingest.js';
+import type { ParseOutcome } from '../parsers/types.js';
+import { parseLine } from '../parsers/index.js';
+
+/** Tag for an event whose `@timestamp` could not be read; it carries the time it was received instead. */
+export const TIMESTAMP_ERROR_TAG = '_timestamp_failure';
+
+const MAX_ID_LENGTH = 128;
+
+/** Cuts a line to `maxChars` UTF-16 units without splitting a surrogate pair. */
+export function truncateLine(line: string, maxChars: number): string {
+  let end = maxChars;
+  const code = line.charCodeAt(end - 1);
+  if (code >= 0xd800 && code <= 0xdbff) end -= 1;
+  return line.slice(0, end);
+}
+
+/** Reads an ISO 8601 string or epoch milliseconds; undefined when it is neither. */
+export function toIsoTimestamp(value: unknown): string | undefined {
+  let ms: number;
+  if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string' && value.length <= 64) {
+    ms = /^\d{10,16}$/.test(value) ? Number(value) : Date.parse(value);
+  } else return undefined;
+  if (!Number.isFinite(ms)) return undefined;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
+function addTag(event: EcsEvent, tag: string): void {
+  if (!Array.isArray(event.tags)) event.tags = [];
+  if (!event.tags.includes(tag)) event.tags.push(tag);
+}
+
+function applyDefaults(event: EcsEvent, options: { hostName?: string; peer?: string }): void {
+  if (options.hostName && !event.host?.name) event.host = { ...event.host, name: options.hostName };
+  if (options.peer) {
+    const log = (event.log ??= {});
+    const source = (log.source ?? {}) as Record<string, unknown>;
+    if (source.address === undefined) log.source = { ...source, address: options.peer };
+  }
+}
+
+export interface NormalizedLine {
+  event: EcsEvent;
+  /** The parse failure reason, when no parser understood the line. */
+  failure?: string;
+}
+
+/** Builds the event for one raw line from its parse outcome. */
+export function normalizeLine(
+  line: string,
+  outcome: ParseOutcome,
+  options: LineOptions,
+  now: number,
+  truncated: boolean,
+): NormalizedLine {
+  const ingested = new Date(now).toISOString();
+  let event: EcsEvent;
+  let failure: string | undefined;
+  if (outcome.ok) {
+    const fields = outcome.fields;
+    event = { ...(fields as Omit<EcsEvent, '@timestamp' | 'event'>), '@timestamp': fields['@timestamp'] ?? ingested, event: { ...fields.event, id: '', dataset: fields.event.dataset } };
+  } else {
+    failure = outcome.reason;
+    event = {
+      '@timestamp': ingested,
+      event: { id: '', dataset: 'unparsed', kind: 'pipeline_error' },
+      message: line,
+      error: { type: 'parse_error', message: outcome.reason },
+      tags: [PARSE_ERROR_TAG],
+    };
+  }
+  event.event.id = randomUUID();
+  event.event.original = line;
+  event.event.ingested = ingested;
+  if (truncated) addTag(event, TRUNCATED_TAG);
+  if (options.filePath) {
+    const log = (event.log ??= {});
+    log.file = { ...(log.file as Record<string, unknown> | undefined), path: options.filePath };
+  }
+  applyDefaults(event, options);
+  return failure === undefined ? { event } : { event, failure };
+}
+
+/** Depth of a JSON value, walked without recursion so hostile nesting cannot overflow the stack. */
+export function exceedsDepth(value: unknown, max: number): boolean {
+  const stack: { v: unknown; d: number }[] = [{ v: value, d: 0 }];
+  while (stack.length > 0) {
+    const { v, d } = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d >= max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push({ v: child, d: d + 1 });
+    }
+  }
+  return false;
+}
+
+export type NormalizedDocument = { ok: true; event: EcsEvent; parsedFrom?: string } | { ok: false; reason: string };
+
+/**
+ * Builds the event for one JSON document (API, `_bulk`). A document that carries only a raw `message`
+ * (what Filebeat, Fluent Bit and Vector send for a log line) is parsed like a line, its own fields winning.
+ */
+export function normalizeDocument(
+  raw: unknown,
+  options: DocumentOptions,
+  now: number,
+  original: string | undefined,
+  maxLineChars: number,
+): NormalizedDocument {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, reason: `expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}` };
+  }
+  if (exceedsDepth(raw, MAX_DOCUMENT_DEPTH)) return { ok: false, reason: `nesting deeper than ${MAX_DOCUMENT_DEPTH} levels` };
+  const doc = expandDottedKeys(raw as Record<string, unknown>);
+  if (doc === undefined) return { ok: false, reason: `nesting deeper than ${MAX_DOCUMENT_DEPTH} levels` };
+
+  const ingested = new Date(now).toISOString();
+  const givenEvent = doc.event !== null && typeof doc.event === 'object' && !Array.isArray(doc.event) ? (doc.event as Record<string, unknown>) : {};
+  const dataStream = doc.data_stream as Record<string, unknown> | undefined;
+  let dataset = typeof givenEvent.dataset === 'string' && givenEvent.dataset !== '' ? givenEvent.dataset : undefined;
+  if (dataset === undefined && dataStream && typeof dataStream.dataset === 'string') dataset = dataStream.dataset;
+
+  let base: Record<string, unknown> = {};
+  let parsedFrom: string | undefined;
+  if (dataset === undefined && typeof doc.message === 'string' && doc.message.length > 0) {
+    const message = doc.message.length > maxLineChars ? truncateLine(doc.message, maxLineChars) : doc.message;
+    const outcome = parseLine(message, 'auto', { now });
+    if (outcome.ok) {
+      base = outcome.fields as Record<string, unknown>;
+      dataset = outcome.fields.event.dataset;
+      parsedFrom = message;
+    }
+  }
+  const baseEvent = (base.event ?? {}) as Record<string, unknown>;
+  const event = { ...base, ...doc } as EcsEvent;
+  event.event = { ...baseEvent, ...givenEvent, id: '', dataset: dataset ?? options.defaultDataset ?? 'generic' };
+  if (base.message !== undefined && parsedFrom !== undefined) event.message = base.message as string;
+
+  const ts = doc['@timestamp'] ?? base['@timestamp'];
+  const iso = ts === undefined ? undefined : toIsoTimestamp(ts);
+  event['@timestamp'] = iso ?? ingested;
+  if (ts !== undefined && iso === undefined) addTag(event, TIMESTAMP_ERROR_TAG);
+
+  const id = givenEvent.id;
+  event.event.id = typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : randomUUID();
+  if (typeof givenEvent.original !== 'string') {
+    event.event.original = parsedFrom ?? (typeof doc.message === 'string' ? doc.message : original ?? JSON.stringify(raw));
+  }
+  event.event.ingested = ingested;
+  applyDefaults(event, options);
+  return parsedFrom === undefined ? { ok: true, event } : { ok: true, event, parsedFrom };
+}

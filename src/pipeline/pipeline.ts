@@ -1,0 +1,229 @@
+// The only place stages meet: parse + normalize on the caller's turn, then a group-committing writer into the store.
+// A submission resolves only after its events are durable, so every acknowledgement any input gives is true.
+import type { Clock } from '../core/clock.js';
+import type { EcsEvent } from '../core/event.js';
+import { VigilError, errorMessage } from '../core/errors.js';
+import type { DocumentOptions, Ingest, IngestError, IngestResult, LineOptions } from '../core/ingest.js';
+import type { Telemetry } from '../core/telemetry.js';
+import { parseLine } from '../parsers/index.js';
+import type { ParseContext } from '../parsers/types.js';
+import type { EventStore } from '../store/types.js';
+import { normalizeDocument, normalizeLine, truncateLine } from './normalize.js';
+
+/** A stage that sees each batch after normalization and before storage (enrichment, detection). */
+export interface EventStage {
+  readonly name: string;
+  process(events: EcsEvent[]): void;
+}
+
+/** Told about every batch once it is durably stored (live stream, detections that need stored evidence). */
+export type StoredListener = (events: readonly EcsEvent[]) => void;
+
+export interface PipelineOptions {
+  store: EventStore;
+  clock: Clock;
+  telemetry: Telemetry;
+  /** Events accepted but not yet stored, beyond which submissions are refused with `busy`. */
+  maxQueueEvents: number;
+  /** Longer lines are cut and tagged. */
+  maxLineBytes: number;
+  /** Largest batch written to the store at once. */
+  maxBatchEvents?: number;
+  stages?: EventStage[];
+}
+
+interface Pending {
+  events: EcsEvent[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class Pipeline implements Ingest {
+  private readonly store: EventStore;
+  private readonly clock: Clock;
+  private readonly telemetry: Telemetry;
+  private readonly stages: EventStage[];
+  private readonly maxQueue: number;
+  private readonly maxLineChars: number;
+  private readonly maxBatch: number;
+  private readonly listeners: StoredListener[] = [];
+  private drainListeners: (() => void)[] = [];
+  private queue: Pending[] = [];
+  /** Events accepted and not yet stored (queued plus being written). */
+  private inFlight = 0;
+  private writing = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(options: PipelineOptions) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.telemetry = options.telemetry;
+    this.stages = options.stages ?? [];
+    this.maxQueue = options.maxQueueEvents;
+    // Bytes to UTF-16 units: a safe bound without encoding every line to measure it.
+    this.maxLineChars = options.maxLineBytes;
+    this.maxBatch = options.maxBatchEvents ?? 10_000;
+  }
+
+  get congested(): boolean {
+    return this.inFlight >= this.maxQueue * 0.8;
+  }
+
+  get queueDepth(): number {
+    return this.inFlight;
+  }
+
+  onDrain(listener: () => void): void {
+    if (!this.congested) queueMicrotask(listener);
+    else this.drainListeners.push(listener);
+  }
+
+  onStored(listener: StoredListener): void {
+    this.listeners.push(listener);
+  }
+
+  countDropped(input: string, reason: string, count = 1): void {
+    this.telemetry.dropped.inc({ input, reason, intentional: 'false' }, count);
+  }
+
+  private admit(count: number, input: string): void {
+    if (this.closed) throw new VigilError('unavailable', 'Vigil is shutting down', { retryAfter: 5 });
+    if (count > 0 && this.inFlight + count > this.maxQueue && this.inFlight > 0) {
+      this.telemetry.rejected.inc({ input, reason: 'busy' }, count);
+      throw new VigilError('busy', `the ingest queue is full (${this.inFlight} events waiting); retry shortly`, { retryAfter: 1 });
+    }
+  }
+
+  async ingestLines(lines: readonly string[], options: LineOptions): Promise<IngestResult> {
+    this.admit(lines.length, options.input);
+    this.telemetry.received.inc({ input: options.input }, lines.length);
+    const now = this.clock.now();
+    const ctx: ParseContext = options.year === undefined ? { now } : { now, year: options.year };
+    const events: EcsEvent[] = new Array(lines.length);
+    const datasets: Record<string, number> = {};
+    let unparsed = 0;
+    let truncatedCount = 0;
+    for (let i = 0; i < lines.length; i++) {
+      let line = lines[i]!;
+      const truncated = line.length > this.maxLineChars;
+      if (truncated) {
+        line = truncateLine(line, this.maxLineChars);
+        truncatedCount++;
+      }
+      const { event, failure } = normalizeLine(line, parseLine(line, options.format, ctx), options, now, truncated);
+      if (failure !== undefined) {
+        unparsed++;
+        this.telemetry.failed.inc({ input: options.input, reason: failure });
+      }
+      const dataset = event.event.dataset;
+      datasets[dataset] = (datasets[dataset] ?? 0) + 1;
+      events[i] = event;
+    }
+    for (const [dataset, count] of Object.entries(datasets)) if (dataset !== 'unparsed') this.telemetry.parsed.inc({ dataset }, count);
+    if (truncatedCount > 0) this.telemetry.dropped.inc({ input: options.input, reason: 'line_truncated', intentional: 'true' }, truncatedCount);
+    await this.write(events);
+    return { accepted: events.length, rejected: 0, errors: [], ids: events.map((e) => e.event.id), datasets, unparsed };
+  }
+
+  async ingestDocuments(documents: readonly unknown[], options: DocumentOptions & { originals?: readonly (string | undefined)[] }): Promise<IngestResult> {
+    this.admit(documents.length, options.input);
+    this.telemetry.received.inc({ input: options.input }, documents.length);
+    const now = this.clock.now();
+    const events: EcsEvent[] = [];
+    const errors: IngestError[] = [];
+    const ids: (string | undefined)[] = new Array(documents.length);
+    const datasets: Record<string, number> = {};
+    for (let i = 0; i < documents.length; i++) {
+      const result = normalizeDocument(documents[i], options, now, options.originals?.[i], this.maxLineChars);
+      if (!result.ok) {
+        errors.push({ index: i, reason: result.reason });
+        this.telemetry.rejected.inc({ input: options.input, reason: 'invalid_document' });
+        continue;
+      }
+      const dataset = result.event.event.dataset;
+      datasets[dataset] = (datasets[dataset] ?? 0) + 1;
+      ids[i] = result.event.event.id;
+      events.push(result.event);
+    }
+    for (const [dataset, count] of Object.entries(datasets)) this.telemetry.parsed.inc({ dataset }, count);
+    await this.write(events);
+    return { accepted: events.length, rejected: errors.length, errors, ids, datasets, unparsed: 0 };
+  }
+
+  /** Runs the stages, queues the events for the writer and waits until they are stored. */
+  private write(events: EcsEvent[]): Promise<void> {
+    if (events.length === 0) return Promise.resolve();
+    for (const stage of this.stages) {
+      try {
+        stage.process(events);
+      } catch (err) {
+        // A broken stage must not cost the events: they are still stored.
+        this.telemetry.dropped.inc({ input: stage.name, reason: 'stage_error', intentional: 'false' });
+        console.error(`vigil: stage ${stage.name} failed: ${errorMessage(err)}`);
+      }
+    }
+    this.inFlight += events.length;
+    this.telemetry.queueDepth.set({ stage: 'store' }, this.inFlight);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ events, resolve, reject });
+      if (!this.writing) void this.drainQueue();
+    });
+  }
+
+  /** Group commit: whatever arrived while the previous batch was being written goes in the next one. */
+  private async drainQueue(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length > 0) {
+      const batch: Pending[] = [];
+      let size = 0;
+      while (this.queue.length > 0 && (size === 0 || size + this.queue[0]!.events.length <= this.maxBatch)) {
+        const next = this.queue.shift()!;
+        batch.push(next);
+        size += next.events.length;
+      }
+      const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
+      const stopTimer = this.telemetry.appendSeconds.startTimer();
+      try {
+        await this.store.append(events);
+        stopTimer();
+        this.telemetry.stored.inc(events.length);
+        for (const p of batch) p.resolve();
+        for (const listener of this.listeners) {
+          try {
+            listener(events);
+          } catch (err) {
+            console.error(`vigil: a stored-events listener failed: ${errorMessage(err)}`);
+          }
+        }
+      } catch (err) {
+        this.telemetry.storeErrors.inc();
+        const failure = new VigilError('unavailable', `the event store could not write: ${errorMessage(err)}`, { retryAfter: 5, cause: err });
+        for (const p of batch) p.reject(failure);
+      }
+      this.inFlight -= size;
+      this.telemetry.queueDepth.set({ stage: 'store' }, this.inFlight);
+      if (!this.congested && this.drainListeners.length > 0) {
+        const listeners = this.drainListeners;
+        this.drainListeners = [];
+        for (const listener of listeners) listener();
+      }
+    }
+    this.writing = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves when everything accepted so far is stored. */
+  idle(): Promise<void> {
+    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Refuses new input and waits for what was accepted. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.idle();
+  }
+}

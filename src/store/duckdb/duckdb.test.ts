@@ -1,0 +1,97 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { ManualClock } from '../../core/clock.js';
+import { VigilError } from '../../core/errors.js';
+import { runStoreContract } from '../contract.js';
+import type { QueryNode } from '../query/ast.js';
+import { SqlParams, compileQuery } from './compile.js';
+import { openDuckDbStore } from './store.js';
+
+const root = mkdtempSync(join(tmpdir(), 'vigil-duckdb-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+runStoreContract('duckdb', (slot) =>
+  openDuckDbStore({ dir: join(root, slot), threads: 2, memoryLimit: '512MB', clock: new ManualClock(Date.parse('2024-06-01T00:00:00Z')) }),
+);
+
+test('a kill -9 right after append resolved loses nothing; a later interrupted append is all or nothing', async () => {
+  const dir = join(root, 'crash');
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./testdata/append-child.ts', import.meta.url)), dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('APPENDED\n')) {
+        child.kill('SIGKILL');
+        resolve();
+      }
+    });
+    child.on('exit', () => reject(new Error(`child exited before appending: ${stderr}`)));
+  });
+  assert.equal(await exited, 'SIGKILL');
+  const store = await openDuckDbStore({ dir });
+  try {
+    const acked = await store.top({ query: { type: 'all' }, field: 'event.id', size: 1 });
+    const all = await store.search({ query: { type: 'all' }, limit: 0 });
+    const ackedCount = await store.search({ query: { type: 'term', field: 'event.id', value: 'acked-*', phrase: false, wildcard: true }, limit: 0 });
+    assert.equal(ackedCount.total, 500);
+    assert.ok(acked.total >= 500);
+    // Batches after the marker are 500 events each: whole or absent.
+    assert.equal(all.total % 500, 0, `total ${all.total}`);
+  } finally {
+    await store.close();
+  }
+});
+
+test('compiled SQL carries user values only as parameters', () => {
+  const marker = 'QZXV';
+  const value = fc.string({ maxLength: 10 }).map((s) => `${marker}${s}`);
+  const field = fc.oneof(
+    fc.constantFrom('user.name', 'source.ip', 'message', 'tags', 'event.category', '@timestamp', 'source.port', 'labels.env', 'error.message', 'toString', '__proto__'),
+    fc.string({ maxLength: 12 }),
+  );
+  const leaf: fc.Arbitrary<QueryNode> = fc.oneof(
+    fc.record({ type: fc.constant('term' as const), field: fc.option(field, { nil: null }), value, phrase: fc.boolean(), wildcard: fc.boolean() }),
+    fc.record({ type: fc.constant('exists' as const), field }),
+    fc.record({ type: fc.constant('range' as const), field: fc.constantFrom('user.name', 'labels.env', 'tags'), gte: value, lt: value }),
+    fc.record({ type: fc.constant('cidr' as const), field, cidr: fc.constantFrom('10.0.0.0/8', '2001:db8::/32') }),
+  );
+  const tree = fc.letrec<{ node: QueryNode }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small' },
+      leaf,
+      fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((children): QueryNode => ({ type: 'and', children })),
+      fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((children): QueryNode => ({ type: 'or', children })),
+      tie('node').map((child): QueryNode => ({ type: 'not', child })),
+    ),
+  })).node;
+  fc.assert(
+    fc.property(tree, (node) => {
+      const params = new SqlParams();
+      let sql: string;
+      try {
+        sql = compileQuery(node, params);
+      } catch (err) {
+        // A value the field cannot hold (`@timestamp:QZXV`) is the user's mistake, reported as such.
+        assert.ok(err instanceof VigilError && err.id === 'bad_query', String(err));
+        return;
+      }
+      assert.ok(!sql.includes(marker), sql);
+      // Every field name in the SQL passed validation: no quote can close the JSON path literal.
+      for (const match of sql.matchAll(/'\$\.([^']*)'/g)) assert.match(match[1]!, /^"[A-Za-z0-9_@.\-"]*"$/);
+      assert.equal(params.values.length, (sql.match(/\$\d+/g) ?? []).reduce((max, p) => Math.max(max, Number(p.slice(1))), 0));
+    }),
+    { numRuns: 2000 },
+  );
+});

@@ -1,0 +1,77 @@
+// The storage interface: what the pipeline and the API need from an engine (DuckDB now, ClickHouse later).
+import type { EcsEvent } from '../core/event.js';
+import type { QueryNode } from './query/ast.js';
+
+export interface TimeBounds {
+  /** Inclusive lower bound on `@timestamp`, ms since the epoch. */
+  from?: number;
+  /** Exclusive upper bound on `@timestamp`, ms since the epoch. */
+  to?: number;
+}
+
+export interface SearchRequest extends TimeBounds {
+  query: QueryNode;
+  /** At most this many events (newest first). */
+  limit: number;
+  /** Opaque cursor from a previous page's `next`. */
+  cursor?: string;
+}
+
+export interface SearchResult {
+  /** Exact number of events matching the query and time bounds (all pages). */
+  total: number;
+  events: EcsEvent[];
+  /** Cursor for the next page, or null when this was the last one. */
+  next: string | null;
+}
+
+export interface HistogramRequest extends TimeBounds {
+  query: QueryNode;
+  /** Bucket width in ms; when absent the engine picks one giving about `buckets` buckets. */
+  interval?: number;
+  buckets?: number;
+}
+
+export interface HistogramResult {
+  interval: number;
+  /** Bucket start (ISO 8601) and count, oldest first, empty buckets included. */
+  buckets: { key: string; count: number }[];
+}
+
+export interface TopRequest extends TimeBounds {
+  query: QueryNode;
+  field: string;
+  size: number;
+}
+
+export interface TopResult {
+  field: string;
+  /** Events matching the query that have the field. */
+  total: number;
+  values: { value: string; count: number }[];
+}
+
+export interface RetentionPolicy {
+  /** Delete events whose `@timestamp` is older than this many days. */
+  maxAgeDays?: number;
+  /** Delete the oldest events until the store is under this many bytes. */
+  maxBytes?: number;
+}
+
+export interface StoreStats {
+  events: number;
+  bytes: number;
+}
+
+export interface EventStore {
+  readonly engine: string;
+  /** Writes events; resolves once they are durable (committed), so the caller may acknowledge them. */
+  append(events: readonly EcsEvent[]): Promise<void>;
+  search(request: SearchRequest): Promise<SearchResult>;
+  histogram(request: HistogramRequest): Promise<HistogramResult>;
+  top(request: TopRequest): Promise<TopResult>;
+  /** Applies the policy with `now` as the reference time; answers how many events were deleted. */
+  enforceRetention(policy: RetentionPolicy, now: number): Promise<{ deleted: number }>;
+  stats(): Promise<StoreStats>;
+  close(): Promise<void>;
+}
