@@ -33,10 +33,13 @@ export const configSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       /** UDP and TCP port; 0 turns the syslog receiver off. */
       port: z.number().int().min(0).max(65535).default(5514),
-      /** Syslog over TLS (RFC 5425) on its own port. */
-      tls: tlsFiles.extend({ port: z.number().int().min(1).max(65535).default(6514) }).optional(),
+      /** Syslog over TLS (RFC 5425) on its own port; with `ca`, senders must present a certificate it signed. */
+      tls: tlsFiles.extend({ port: z.number().int().min(1).max(65535).default(6514), ca: z.string().optional() }).optional(),
+      /** Longer messages are cut there and counted. */
       max_message_bytes: z.number().int().min(256).max(16 * 1024 * 1024).default(64 * 1024),
       max_connections: z.number().int().min(1).default(1000),
+      /** A TCP sender silent this long is disconnected; 0 never. */
+      idle_timeout_ms: z.number().int().min(0).default(10 * 60 * 1000),
     })
     .prefault({}),
   files: z

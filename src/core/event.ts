@@ -77,6 +77,8 @@ export interface EcsEvent {
 
 /** Tag set on an event whose line no parser understood; the line is kept in `event.original`. */
 export const PARSE_ERROR_TAG = '_parse_failure';
+/** Tag set on an event whose `@timestamp` could not be read; it carries the time it was received instead. */
+export const TIMESTAMP_ERROR_TAG = '_timestamp_invalid';
 /** Tag set on a line that was cut to the configured maximum length. */
 export const TRUNCATED_TAG = '_truncated';
 
@@ -123,42 +125,4 @@ export function setField(doc: Record<string, unknown>, path: string, value: unkn
     }
   }
   node[parts[parts.length - 1]!] = value;
-}
-
-/** Maximum nesting accepted in a JSON document; deeper input is refused rather than walked. */
-export const MAX_DOCUMENT_DEPTH = 32;
-
-/**
- * Turns literal dotted keys (`{"source.ip": "…"}`, as Filebeat processors and many shippers write them)
- * into nested objects, merging with objects already there. Returns undefined if nesting exceeds the limit.
- */
-export function expandDottedKeys(value: Record<string, unknown>, depth = 0): Record<string, unknown> | undefined {
-  if (depth > MAX_DOCUMENT_DEPTH) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-    let child = value[key];
-    if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
-      child = expandDottedKeys(child as Record<string, unknown>, depth + 1);
-      if (child === undefined) return undefined;
-    } else if (Array.isArray(child) && depth + 1 > MAX_DOCUMENT_DEPTH) {
-      return undefined;
-    }
-    if (key.includes('.') && !key.startsWith('.') && !key.endsWith('.') && !key.includes('..')) {
-      const existing = getField(out, key);
-      if (existing !== null && typeof existing === 'object' && child !== null && typeof child === 'object' && !Array.isArray(child)) {
-        Object.assign(existing as Record<string, unknown>, child);
-      } else {
-        setField(out, key, child);
-      }
-    } else {
-      const existing = out[key];
-      if (existing !== null && typeof existing === 'object' && !Array.isArray(existing) && child !== null && typeof child === 'object' && !Array.isArray(child)) {
-        Object.assign(existing as Record<string, unknown>, child);
-      } else {
-        out[key] = child;
-      }
-    }
-  }
-  return out;
 }

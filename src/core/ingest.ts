@@ -13,6 +13,8 @@ export interface LineOptions {
   filePath?: string;
   /** Forces the year of year-less timestamps. */
   year?: number;
+  /** Positions (from 0) of lines the source cut to its length limit; they get the `_truncated` tag. */
+  truncated?: readonly number[];
 }
 
 export interface DocumentOptions {

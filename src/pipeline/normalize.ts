@@ -1,12 +1,10 @@
 // Turns a parsed line or a received JSON document into a complete ECS event: id, timestamps, original, defaults, tags.
 import { randomUUID } from 'node:crypto';
-import { MAX_DOCUMENT_DEPTH, PARSE_ERROR_TAG, TRUNCATED_TAG, expandDottedKeys, type EcsEvent } from '../core/event.js';
+import { PARSE_ERROR_TAG, TRUNCATED_TAG, type EcsEvent } from '../core/event.js';
 import type { DocumentOptions, LineOptions } from '../core/ingest.js';
 import type { ParseOutcome } from '../parsers/types.js';
 import { parseLine } from '../parsers/index.js';
-
-/** Tag for an event whose `@timestamp` could not be read; it carries the time it was received instead. */
-export const TIMESTAMP_ERROR_TAG = '_timestamp_failure';
+import { MAX_JSON_DEPTH, normalizeJsonObject, normalizeTimestamp } from '../parsers/json/json.js';
 
 const MAX_ID_LENGTH = 128;
 
@@ -16,18 +14,6 @@ export function truncateLine(line: string, maxChars: number): string {
   const code = line.charCodeAt(end - 1);
   if (code >= 0xd800 && code <= 0xdbff) end -= 1;
   return line.slice(0, end);
-}
-
-/** Reads an ISO 8601 string or epoch milliseconds; undefined when it is neither. */
-export function toIsoTimestamp(value: unknown): string | undefined {
-  let ms: number;
-  if (typeof value === 'number') ms = value;
-  else if (typeof value === 'string' && value.length <= 64) {
-    ms = /^\d{10,16}$/.test(value) ? Number(value) : Date.parse(value);
-  } else return undefined;
-  if (!Number.isFinite(ms)) return undefined;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
 function addTag(event: EcsEvent, tag: string): void {
@@ -86,20 +72,6 @@ export function normalizeLine(
   return failure === undefined ? { event } : { event, failure };
 }
 
-/** Depth of a JSON value, walked without recursion so hostile nesting cannot overflow the stack. */
-export function exceedsDepth(value: unknown, max: number): boolean {
-  const stack: { v: unknown; d: number }[] = [{ v: value, d: 0 }];
-  while (stack.length > 0) {
-    const { v, d } = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (d >= max) return true;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === 'object') stack.push({ v: child, d: d + 1 });
-    }
-  }
-  return false;
-}
-
 export type NormalizedDocument = { ok: true; event: EcsEvent; parsedFrom?: string } | { ok: false; reason: string };
 
 /**
@@ -116,9 +88,11 @@ export function normalizeDocument(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, reason: `expected a JSON object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'an array' : typeof raw}` };
   }
-  if (exceedsDepth(raw, MAX_DOCUMENT_DEPTH)) return { ok: false, reason: `nesting deeper than ${MAX_DOCUMENT_DEPTH} levels` };
-  const doc = expandDottedKeys(raw as Record<string, unknown>);
-  if (doc === undefined) return { ok: false, reason: `nesting deeper than ${MAX_DOCUMENT_DEPTH} levels` };
+  // The document was parsed from this request's body, so it is ours to rewrite in place.
+  const doc = raw as Record<string, unknown>;
+  const rawText = original ?? (typeof doc.message === 'string' ? undefined : JSON.stringify(doc));
+  if (!normalizeJsonObject(doc)) return { ok: false, reason: `nesting deeper than ${MAX_JSON_DEPTH} levels` };
+  normalizeTimestamp(doc);
 
   const ingested = new Date(now).toISOString();
   const givenEvent = doc.event !== null && typeof doc.event === 'object' && !Array.isArray(doc.event) ? (doc.event as Record<string, unknown>) : {};
@@ -142,15 +116,12 @@ export function normalizeDocument(
   event.event = { ...baseEvent, ...givenEvent, id: '', dataset: dataset ?? options.defaultDataset ?? 'generic' };
   if (base.message !== undefined && parsedFrom !== undefined) event.message = base.message as string;
 
-  const ts = doc['@timestamp'] ?? base['@timestamp'];
-  const iso = ts === undefined ? undefined : toIsoTimestamp(ts);
-  event['@timestamp'] = iso ?? ingested;
-  if (ts !== undefined && iso === undefined) addTag(event, TIMESTAMP_ERROR_TAG);
+  event['@timestamp'] = (doc['@timestamp'] as string | undefined) ?? (base['@timestamp'] as string | undefined) ?? ingested;
 
   const id = givenEvent.id;
   event.event.id = typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : randomUUID();
   if (typeof givenEvent.original !== 'string') {
-    event.event.original = parsedFrom ?? (typeof doc.message === 'string' ? doc.message : original ?? JSON.stringify(raw));
+    event.event.original = parsedFrom ?? (typeof doc.message === 'string' ? doc.message : rawText);
   }
   event.event.ingested = ingested;
   applyDefaults(event, options);

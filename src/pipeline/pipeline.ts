@@ -104,13 +104,15 @@ export class Pipeline implements Ingest {
     const datasets: Record<string, number> = {};
     let unparsed = 0;
     let truncatedCount = 0;
+    const cutBySource = options.truncated && options.truncated.length > 0 ? new Set(options.truncated) : undefined;
     for (let i = 0; i < lines.length; i++) {
       let line = lines[i]!;
-      const truncated = line.length > this.maxLineChars;
-      if (truncated) {
+      const tooLong = line.length > this.maxLineChars;
+      if (tooLong) {
         line = truncateLine(line, this.maxLineChars);
         truncatedCount++;
       }
+      const truncated = tooLong || cutBySource?.has(i) === true;
       const { event, failure } = normalizeLine(line, parseLine(line, options.format, ctx), options, now, truncated);
       if (failure !== undefined) {
         unparsed++;

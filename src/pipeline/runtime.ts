@@ -108,6 +108,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           port: syslogPort,
           maxMessageBytes: config.syslog.max_message_bytes,
           maxConnections: config.syslog.max_connections,
+          idleTimeoutMs: config.syslog.idle_timeout_ms,
           ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
         },
         pipeline,

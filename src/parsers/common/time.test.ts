@@ -101,7 +101,7 @@ describe('offsetMinutes', () => {
 describe('isoFromMs', () => {
   it('writes exactly what Date.prototype.toISOString writes, cache or not', () => {
     fc.assert(fc.property(fc.array(fc.integer({ min: -8.64e15, max: 8.64e15 }), { minLength: 1, maxLength: 5 }), (times) => {
-      for (const t of [...times, ...times.map((x) => x + 1), ...times]) assert.equal(isoFromMs(t), new Date(t).toISOString());
+      for (const t of [...times, ...times.map((x) => Math.min(x + 1, 8.64e15)), ...times]) assert.equal(isoFromMs(t), new Date(t).toISOString());
     }), { numRuns: 500 });
     fc.assert(fc.property(fc.integer({ min: 0, max: 253_402_300_799_999 }), (t) => {
       assert.equal(isoFromMs(t), new Date(t).toISOString());

@@ -1,6 +1,7 @@
 // One JSON object per line: ECS (or ECS-like) documents pass through with dotted keys (`"source.ip": …`)
 // expanded into nested objects, `event.dataset` defaulting to `json`; nginx JSON access records are mapped
 // to ECS like the text access logs. Non-objects, invalid JSON and nesting deeper than 32 levels are refused.
+import { TIMESTAMP_ERROR_TAG } from '../../core/event.js';
 import { isJsonAccessRecord, mapJsonAccess } from '../access-log/json-access.js';
 import { stripLineEnd } from '../common/line.js';
 import { isoFromMs, isoTimestamp } from '../common/time.js';
@@ -108,7 +109,13 @@ function normalizeObject(obj: Record<string, unknown>, depth: number): number {
   return height;
 }
 
-function normalizeTimestamp(doc: Record<string, unknown>): void {
+/** Expands dotted keys and drops `__proto__` keys in place; false when nesting exceeds MAX_JSON_DEPTH. */
+export function normalizeJsonObject(value: Record<string, unknown>): boolean {
+  return normalizeObject(value, 1) !== TOO_DEEP;
+}
+
+/** Rewrites `@timestamp` (ISO 8601, epoch seconds or ms) as ISO 8601 UTC; an unreadable one is removed and tagged. */
+export function normalizeTimestamp(doc: Record<string, unknown>): void {
   const ts = doc['@timestamp'];
   if (ts === undefined) return;
   let iso: string | undefined;
@@ -129,7 +136,7 @@ function normalizeTimestamp(doc: Record<string, unknown>): void {
     // An unreadable time is dropped (the pipeline stamps the event) and flagged; the raw line keeps it.
     delete doc['@timestamp'];
     const tags = Array.isArray(doc['tags']) ? (doc['tags'] as unknown[]) : (doc['tags'] = []) as unknown[];
-    tags.push('_timestamp_invalid');
+    tags.push(TIMESTAMP_ERROR_TAG);
   }
 }
 

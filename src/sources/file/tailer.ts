@@ -498,10 +498,12 @@ export class FileTailer implements FileTail {
    * so the splitter's own position (past skipped bytes, before a held partial line) is the one to keep.
    */
   private async deliver(tf: Tracked, batch: SplitLine[], all: boolean): Promise<boolean> {
-    if (!(await this.send(tf, batch.map((line) => line.text)))) return false;
-    let truncated = 0;
-    for (const line of batch) if (line.truncated) truncated++;
-    if (truncated > 0) this.ingest.countDropped('file', 'truncated', truncated);
+    const truncated: number[] = [];
+    batch.forEach((line, i) => {
+      if (line.truncated) truncated.push(i);
+    });
+    if (!(await this.send(tf, batch.map((line) => line.text), truncated))) return false;
+    if (truncated.length > 0) this.ingest.countDropped('file', 'truncated', truncated.length);
     const last = batch[batch.length - 1]!;
     tf.offset = all ? tf.splitter.committedOffset : last.end;
     tf.skipping = all ? tf.splitter.skipping : last.skipping;
@@ -512,10 +514,11 @@ export class FileTailer implements FileTail {
   }
 
   /** Retries the same batch until the pipeline takes it: `busy` waits for a drain, other failures back off. False if closing. */
-  private async send(tf: Tracked, lines: string[]): Promise<boolean> {
+  private async send(tf: Tracked, lines: string[], truncated: number[]): Promise<boolean> {
+    const options = { format: tf.format, input: 'file', filePath: tf.path, hostName: this.opts.hostName, ...(truncated.length > 0 ? { truncated } : {}) };
     if (this.lastChance) {
       try {
-        await this.ingest.ingestLines(lines, { format: tf.format, input: 'file', filePath: tf.path, hostName: this.opts.hostName });
+        await this.ingest.ingestLines(lines, options);
         return true;
       } catch {
         return false;
@@ -529,7 +532,7 @@ export class FileTailer implements FileTail {
         if (this.closing) return false;
       }
       try {
-        await this.ingest.ingestLines(lines, { format: tf.format, input: 'file', filePath: tf.path, hostName: this.opts.hostName });
+        await this.ingest.ingestLines(lines, options);
         if (failures > 0) this.clear(`ingest:${tf.path}`);
         return true;
       } catch (err) {

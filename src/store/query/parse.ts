@@ -319,7 +319,7 @@ class QueryParser {
   /** A range bound: a phrase or a word up to a space, `]` or `}`; an unescaped `*` is an open end (undefined). */
   private readBound(open: number): string | undefined {
     const c = this.text[this.pos];
-    if (c === undefined || c === ']' || c === '}') {
+    if (c === undefined || c === ']' || c === '}' || c === '(' || c === ')') {
       throw this.error(`expected a bound in the range opened at position ${open}`, this.pos);
     }
     const word = c === '"' ? this.readPhrase() : this.readWord(true);
