@@ -269,13 +269,18 @@ export function runStoreContract(name: string, open: OpenStore): void {
       });
     });
 
-    test('retention by age deletes events older than the limit', async () => {
+    test('retention by age deletes events received longer ago than the limit, whatever their @timestamp', async () => {
       await withStore(open, async (store) => {
-        await store.append(FIXTURE_EVENTS);
+        // Received live: event.ingested equals @timestamp.
+        await store.append(FIXTURE_EVENTS.map((e) => ({ ...e, event: { ...e.event, ingested: e['@timestamp'] } })));
+        // An old line imported yesterday stays: it was received within the limit.
+        const imported = { '@timestamp': '2015-05-17T10:05:03.000Z', event: { id: 'imported-old', dataset: 'nginx.access', ingested: '2024-05-01T00:00:00.000Z' }, host: { name: 'imported' } };
+        await store.append([imported]);
         const result = await store.enforceRetention({ maxAgeDays: 7 }, Date.parse('2024-05-02T00:00:00Z'));
         assert.deepEqual(result, { deleted: 1 });
         assert.deepEqual(await ids(store, 'host.name:old-1'), []);
-        assert.equal((await store.stats()).events, FIXTURE_EVENTS.length - 1);
+        assert.deepEqual(await ids(store, 'host.name:imported'), ['imported-old']);
+        assert.equal((await store.stats()).events, FIXTURE_EVENTS.length);
         assert.deepEqual(await store.enforceRetention({ maxAgeDays: 7 }, Date.parse('2024-05-02T00:00:00Z')), { deleted: 0 });
       });
     });

@@ -1,6 +1,7 @@
 // Opens the configured storage engine; adding an engine is one folder plus one line in ENGINES.
 import { VigilError } from '../core/errors.js';
 import { openDuckDbStore } from './duckdb/store.js';
+import { openStoreInWorker } from './worker/host.js';
 import type { EventStore } from './types.js';
 
 export interface StoreConfig {
@@ -10,6 +11,11 @@ export interface StoreConfig {
   /** DuckDB `memory_limit` (e.g. `2GB`). */
   memoryLimit?: string;
   threads?: number;
+  /**
+   * Run the engine in a worker thread (default true): its synchronous work then never blocks the event loop,
+   * and parsing and storing use both cores.
+   */
+  worker?: boolean;
 }
 
 const ENGINES: Record<StoreConfig['engine'], (config: StoreConfig) => Promise<EventStore>> = {
@@ -27,6 +33,7 @@ export async function openStore(config: StoreConfig): Promise<EventStore> {
       location: 'store.engine',
     });
   }
+  if (config.worker !== false) return openStoreInWorker(config);
   return ENGINES[config.engine](config);
 }
 

@@ -52,7 +52,7 @@ export interface TopResult {
 }
 
 export interface RetentionPolicy {
-  /** Delete events whose `@timestamp` is older than this many days. */
+  /** Delete events received (`event.ingested`) more than this many days ago. */
   maxAgeDays?: number;
   /** Delete the oldest events until the store is under this many bytes. */
   maxBytes?: number;

@@ -128,7 +128,11 @@ function asInt(value: unknown): number | null {
 
 /** `@timestamp` as µs since the epoch; an event without a readable one is filed at `nowMs` (its document is untouched). */
 export function eventMicros(event: EcsEvent, nowMs: number): bigint {
-  const ts: unknown = event['@timestamp'];
+  return timeMicros(event['@timestamp'], nowMs);
+}
+
+/** A time field (ISO 8601 text or epoch ms) in µs, or `nowMs` when it is absent or unreadable. */
+function timeMicros(ts: unknown, nowMs: number): bigint {
   if (typeof ts === 'string') {
     const micros = parseIsoMicros(ts) ?? parseTimeMicros(ts);
     if (micros !== undefined) return micros;
@@ -190,8 +194,11 @@ export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventC
     const destinationIp = asString(pick(destination, 'ip'));
     const message = asString(pick(event, 'message'));
     const original = asString(pick(ev, 'original'));
+    let ingested = timeMicros(pick(ev, 'ingested'), nowMs);
+    if (ingested > MAX_MICROS || ingested < -MAX_MICROS) ingested = BigInt(Math.trunc(nowMs)) * MICROS_PER_MS;
     const values: DuckDBValue[] = [
       new DuckDBTimestampTZValue(micros),
+      new DuckDBTimestampTZValue(ingested),
       asString(pick(ev, 'id')) ?? randomUUID(),
       asString(pick(ev, 'dataset')),
       asString(pick(ev, 'action')),

@@ -68,6 +68,7 @@ export const DETACHED_TEXT = [
 /** Column order of the table, which the appender follows. */
 export const COLUMN_ORDER = [
   'ts',
+  'ingested',
   'id',
   'event_dataset',
   'event_action',
@@ -98,6 +99,9 @@ export const COLUMN_ORDER = [
 export function eventsTableSql(name: string): string {
   return `CREATE TABLE IF NOT EXISTS ${name} (
     ts TIMESTAMPTZ NOT NULL,
+    -- When Vigil received the event (event.ingested): retention by age counts from here, so an imported old log
+    -- stays searchable for the configured time instead of being deleted at once for its old @timestamp.
+    ingested TIMESTAMPTZ NOT NULL,
     id VARCHAR NOT NULL,
     event_dataset VARCHAR,
     event_action VARCHAR,

@@ -324,7 +324,7 @@ class DuckDbStore implements EventStore {
       if (policy.maxAgeDays !== undefined && Number.isFinite(policy.maxAgeDays)) {
         const params = new SqlParams();
         const cutoff = params.micros(msToMicros(now - policy.maxAgeDays * DAY_MS, 'now'));
-        const result = await this.writer.run(`DELETE FROM events WHERE ts < ${cutoff}`, params.values, params.types);
+        const result = await this.writer.run(`DELETE FROM events WHERE ingested < ${cutoff}`, params.values, params.types);
         deleted += result.rowsChanged;
       }
       if (policy.maxBytes !== undefined && Number.isFinite(policy.maxBytes)) {

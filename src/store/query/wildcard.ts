@@ -8,17 +8,6 @@ export function escapeWildcard(literal: string): string {
   return out;
 }
 
-/** The literal text of a pattern with its wildcards dropped, e.g. to test whether anything but `*` is left. */
-export function wildcardLiteralText(pattern: string): string {
-  let out = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '\\' && i + 1 < pattern.length) out += pattern[++i];
-    else if (c !== '*' && c !== '?') out += c;
-  }
-  return out;
-}
-
 /** Escapes SQL LIKE's own wildcards so `text` matches literally (use with `ESCAPE '\'`). */
 export function escapeLike(text: string): string {
   let out = '';
