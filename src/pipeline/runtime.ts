@@ -114,6 +114,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         pipeline,
       );
       closers.push(() => syslog!.close());
+      const receiver = syslog;
+      health.push({ name: 'syslog', status: () => ({ ok: true, udp_port: receiver.udpPort, tcp_port: receiver.tcpPort, tls_port: receiver.tlsPort ?? null, ...receiver.stats() }) });
     }
 
     let files: FileTail | undefined;

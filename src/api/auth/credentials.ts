@@ -150,11 +150,9 @@ export class Credentials {
     if (this.envTokenDigest !== undefined && timingSafeEqual(Buffer.from(digest), Buffer.from(this.envTokenDigest))) {
       return { kind: 'env', name: 'VIGIL_ADMIN_TOKEN', role: 'admin' };
     }
-    let record = this.byDigest.get(digest);
-    if (record === undefined) {
-      this.refresh();
-      record = this.byDigest.get(digest);
-    }
+    // Checked at most once a second, so a token revoked by `vigil token revoke` stops working within a second.
+    this.refresh();
+    const record = this.byDigest.get(digest);
     if (record === undefined) return undefined;
     if (record.expires !== undefined && Date.parse(record.expires) <= now) return undefined;
     return { kind: 'token', name: record.name, role: record.role };
