@@ -72,7 +72,7 @@ export function normalizeLine(
   return failure === undefined ? { event } : { event, failure };
 }
 
-export type NormalizedDocument = { ok: true; event: EcsEvent; parsedFrom?: string } | { ok: false; reason: string };
+export type NormalizedDocument = { ok: true; event: EcsEvent } | { ok: false; reason: string };
 
 /**
  * Builds the event for one JSON document (API, `_bulk`). A document that carries only a raw `message`
@@ -125,5 +125,5 @@ export function normalizeDocument(
   }
   event.event.ingested = ingested;
   applyDefaults(event, options);
-  return parsedFrom === undefined ? { ok: true, event } : { ok: true, event, parsedFrom };
+  return { ok: true, event };
 }

@@ -263,3 +263,20 @@ describe('search', () => {
     assert.match(text, /vigil_queue_depth\{stage="store"\} 0/);
   });
 });
+
+describe('a failing store', () => {
+  test('ingestion answers 503 with Retry-After and acknowledges nothing', async () => {
+    const broken = await startTestVigil();
+    try {
+      await broken.runtime.store.close();
+      const response = await broken.call('/api/v1/events', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'a line that cannot be stored' });
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('retry-after'), '5');
+      assert.equal(((await response.json()) as { error: { id: string } }).error.id, 'unavailable');
+      const health = await broken.call('/api/v1/health', { token: null });
+      assert.equal(health.status, 503, 'health reports the broken store');
+    } finally {
+      await broken.close();
+    }
+  });
+});
