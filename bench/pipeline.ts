@@ -18,7 +18,7 @@ export interface PipelineRow {
 }
 
 const BATCH = 2000;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 16;
 
 /** Repeats the real lines up to `count`, so runs are long enough to measure. */
 function corpus(file: string, count: number, unwrap = false): string {

@@ -16,7 +16,7 @@ import { openDataDir } from '../pipeline/runtime.js';
 import { callServer, DEFAULT_SERVER } from './client.js';
 
 const BATCH_LINES = 2000;
-const IN_FLIGHT = 4;
+const IN_FLIGHT = 16;
 
 export interface IngestSummary {
   files: number;

@@ -11,6 +11,9 @@ import type { EventStore } from '../store/types.js';
 import { normalizeDocument, normalizeLine, truncateLine } from './normalize.js';
 
 /** A stage that sees each batch after normalization and before storage (enrichment, detection). */
+/** Store writes started before the previous one finished: one being stored, one being prepared or sent. */
+const MAX_WRITES_IN_FLIGHT = 2;
+
 export interface EventStage {
   readonly name: string;
   process(events: EcsEvent[]): void;
@@ -51,7 +54,7 @@ export class Pipeline implements Ingest {
   private queue: Pending[] = [];
   /** Events accepted and not yet stored (queued plus being written). */
   private inFlight = 0;
-  private writing = false;
+  private writesInFlight = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -169,14 +172,16 @@ export class Pipeline implements Ingest {
     this.telemetry.queueDepth.set({ stage: 'store' }, this.inFlight);
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ events, resolve, reject });
-      if (!this.writing) void this.drainQueue();
+      this.pump();
     });
   }
 
-  /** Group commit: whatever arrived while the previous batch was being written goes in the next one. */
-  private async drainQueue(): Promise<void> {
-    this.writing = true;
-    while (this.queue.length > 0) {
+  /**
+   * Group commit: whatever arrived while earlier batches were being written goes in the next one. Two writes may be
+   * in flight, so that preparing one batch overlaps with the store writing the other (the store serialises them).
+   */
+  private pump(): void {
+    while (this.queue.length > 0 && this.writesInFlight < MAX_WRITES_IN_FLIGHT) {
       const batch: Pending[] = [];
       let size = 0;
       while (this.queue.length > 0 && (size === 0 || size + this.queue[0]!.events.length <= this.maxBatch)) {
@@ -184,42 +189,51 @@ export class Pipeline implements Ingest {
         batch.push(next);
         size += next.events.length;
       }
-      const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
-      const stopTimer = this.telemetry.appendSeconds.startTimer();
-      try {
-        await this.store.append(events);
-        stopTimer();
-        this.telemetry.stored.inc(events.length);
-        for (const p of batch) p.resolve();
-        for (const listener of this.listeners) {
-          try {
-            listener(events);
-          } catch (err) {
-            console.error(`vigil: a stored-events listener failed: ${errorMessage(err)}`);
-          }
-        }
-      } catch (err) {
-        this.telemetry.storeErrors.inc();
-        const failure = new VigilError('unavailable', `the event store could not write: ${errorMessage(err)}`, { retryAfter: 5, cause: err });
-        for (const p of batch) p.reject(failure);
-      }
-      this.inFlight -= size;
-      this.telemetry.queueDepth.set({ stage: 'store' }, this.inFlight);
-      if (!this.congested && this.drainListeners.length > 0) {
-        const listeners = this.drainListeners;
-        this.drainListeners = [];
-        for (const listener of listeners) listener();
-      }
+      this.writesInFlight++;
+      void this.writeBatch(batch, size).finally(() => {
+        this.writesInFlight--;
+        this.pump();
+      });
     }
-    this.writing = false;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
+    if (this.writesInFlight === 0 && this.queue.length === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private async writeBatch(batch: Pending[], size: number): Promise<void> {
+    const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
+    const stopTimer = this.telemetry.appendSeconds.startTimer();
+    try {
+      await this.store.append(events);
+      stopTimer();
+      this.telemetry.stored.inc(events.length);
+      for (const p of batch) p.resolve();
+      for (const listener of this.listeners) {
+        try {
+          listener(events);
+        } catch (err) {
+          console.error(`vigil: a stored-events listener failed: ${errorMessage(err)}`);
+        }
+      }
+    } catch (err) {
+      this.telemetry.storeErrors.inc();
+      const failure = new VigilError('unavailable', `the event store could not write: ${errorMessage(err)}`, { retryAfter: 5, cause: err });
+      for (const p of batch) p.reject(failure);
+    }
+    this.inFlight -= size;
+    this.telemetry.queueDepth.set({ stage: 'store' }, this.inFlight);
+    if (!this.congested && this.drainListeners.length > 0) {
+      const listeners = this.drainListeners;
+      this.drainListeners = [];
+      for (const listener of listeners) listener();
+    }
   }
 
   /** Resolves when everything accepted so far is stored. */
   idle(): Promise<void> {
-    if (!this.writing && this.queue.length === 0) return Promise.resolve();
+    if (this.writesInFlight === 0 && this.queue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

@@ -1,5 +1,7 @@
 // Opens the configured storage engine; adding an engine is one folder plus one line in ENGINES.
 import { VigilError } from '../core/errors.js';
+import type { EcsEvent } from '../core/event.js';
+import { eventColumns } from './duckdb/rows.js';
 import { openDuckDbStore } from './duckdb/store.js';
 import { openStoreInWorker } from './worker/host.js';
 import type { EventStore } from './types.js';
@@ -18,13 +20,26 @@ export interface StoreConfig {
   worker?: boolean;
 }
 
-const ENGINES: Record<StoreConfig['engine'], (config: StoreConfig) => Promise<EventStore>> = {
-  duckdb: (config) =>
-    openDuckDbStore({
-      dir: config.dir,
-      ...(config.memoryLimit !== undefined ? { memoryLimit: config.memoryLimit } : {}),
-      ...(config.threads !== undefined ? { threads: config.threads } : {}),
-    }),
+interface Engine {
+  open(config: StoreConfig): Promise<EventStore>;
+  /**
+   * Turns events into the engine's batch form on the calling thread, so that with `worker` the store thread only
+   * stores (and plain columns cross the thread boundary faster than nested objects). The store opened in the worker
+   * takes such a batch in `appendPrepared`.
+   */
+  prepare?(events: readonly EcsEvent[]): unknown;
+}
+
+const ENGINES: Record<StoreConfig['engine'], Engine> = {
+  duckdb: {
+    open: (config) =>
+      openDuckDbStore({
+        dir: config.dir,
+        ...(config.memoryLimit !== undefined ? { memoryLimit: config.memoryLimit } : {}),
+        ...(config.threads !== undefined ? { threads: config.threads } : {}),
+      }),
+    prepare: (events) => eventColumns(events, Date.now()),
+  },
 };
 
 export async function openStore(config: StoreConfig): Promise<EventStore> {
@@ -33,8 +48,9 @@ export async function openStore(config: StoreConfig): Promise<EventStore> {
       location: 'store.engine',
     });
   }
-  if (config.worker !== false) return openStoreInWorker(config);
-  return ENGINES[config.engine](config);
+  const engine = ENGINES[config.engine];
+  if (config.worker !== false) return openStoreInWorker(config, engine.prepare);
+  return engine.open(config);
 }
 
 export type { EventStore } from './types.js';

@@ -145,19 +145,22 @@ function timeMicros(ts: unknown, nowMs: number): bigint {
 // DuckDB's TIMESTAMPTZ covers roughly 290,000 years; clamp so a silly year still lands in a valid row.
 const MAX_MICROS = 9_223_372_036_854_775_806n / 2n;
 
-/** Column values of one batch in COLUMN_ORDER, ready for DuckDB data chunks (see appendEvents). */
+/** A column value as plain data (so a batch can be prepared in one thread and appended in another). */
+export type PlainValue = string | number | bigint | string[] | null;
+
+/**
+ * Column values of one batch in COLUMN_ORDER as plain data: timestamps as µs (bigint), lists as string arrays.
+ * Built by eventColumns wherever is convenient (the main thread, see store/worker), appended by appendColumns.
+ */
 export interface EventColumns {
   count: number;
-  columns: DuckDBValue[][];
+  columns: PlainValue[][];
 }
 
 function ipNum(text: string | null): bigint | null {
   return text === null ? null : (parseIp(text) ?? null);
 }
 
-function list(values: string[] | null): DuckDBValue {
-  return values === null ? null : listValue(values);
-}
 
 /** What bare words search: the raw line, plus the message when it is not a piece of the line, lower-cased. */
 function searchText(message: string | null, original: string | null): string | null {
@@ -180,7 +183,7 @@ function asEvent(item: unknown): EcsEvent {
 
 /** Turns events into columns; never throws for what an event holds. */
 export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventColumns {
-  const columns: DuckDBValue[][] = COLUMN_ORDER.map(() => new Array<DuckDBValue>(events.length));
+  const columns: PlainValue[][] = COLUMN_ORDER.map(() => new Array<PlainValue>(events.length));
   for (let row = 0; row < events.length; row++) {
     const event = asEvent(events[row]);
     let micros = eventMicros(event, nowMs);
@@ -196,14 +199,14 @@ export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventC
     const original = asString(pick(ev, 'original'));
     let ingested = timeMicros(pick(ev, 'ingested'), nowMs);
     if (ingested > MAX_MICROS || ingested < -MAX_MICROS) ingested = BigInt(Math.trunc(nowMs)) * MICROS_PER_MS;
-    const values: DuckDBValue[] = [
-      new DuckDBTimestampTZValue(micros),
-      new DuckDBTimestampTZValue(ingested),
+    const values: PlainValue[] = [
+      micros,
+      ingested,
       asString(pick(ev, 'id')) ?? randomUUID(),
       asString(pick(ev, 'dataset')),
       asString(pick(ev, 'action')),
       asString(pick(ev, 'outcome')),
-      list(asStrings(pick(ev, 'category'))),
+      asStrings(pick(ev, 'category')),
       asString(pick(pick(event, 'host'), 'name')),
       sourceIp,
       ipNum(sourceIp),
@@ -218,7 +221,7 @@ export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventC
       asString(pick(pick(event, 'url'), 'original')),
       asString(pick(pick(event, 'user_agent'), 'original')),
       asString(pick(pick(event, 'log'), 'level')),
-      list(asStrings(pick(event, 'tags'))),
+      asStrings(pick(event, 'tags')),
       message,
       original,
       searchText(message, original),
@@ -232,19 +235,32 @@ export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventC
 /** DuckDB's vector size: a data chunk holds at most this many rows. */
 const CHUNK_ROWS = 2048;
 
+/** Columns holding timestamps (µs) and string lists, which become DuckDB values at append time. */
+const TIMESTAMP_COLUMNS = new Set<number>(['ts', 'ingested'].map((name) => COLUMN_ORDER.indexOf(name as (typeof COLUMN_ORDER)[number])));
+const LIST_COLUMNS = new Set<number>(['event_category', 'tags'].map((name) => COLUMN_ORDER.indexOf(name as (typeof COLUMN_ORDER)[number])));
+
+function toDuckDb(column: number, values: readonly PlainValue[]): DuckDBValue[] {
+  if (TIMESTAMP_COLUMNS.has(column)) return values.map((v) => (v === null ? null : new DuckDBTimestampTZValue(v as bigint)));
+  if (LIST_COLUMNS.has(column)) return values.map((v) => (v === null ? null : listValue(v as string[])));
+  return values as DuckDBValue[];
+}
+
 /**
- * Appends events through data chunks: numbers, timestamps and lists are written straight into vector memory, where
- * the appender's value-at-a-time calls cost ~4 µs per list value alone (measured). The caller flushes; the flush
- * (DuckDB storing the rows and writing its WAL) is most of what an append costs.
+ * Appends a prepared batch through data chunks: numbers, timestamps and lists are written straight into vector
+ * memory, where the appender's value-at-a-time calls cost ~4 µs per list value alone (measured). The caller flushes;
+ * the flush (DuckDB storing the rows and writing its WAL) is most of what an append costs.
  */
-export function appendEvents(appender: DuckDBAppender, events: readonly EcsEvent[], nowMs: number): void {
+export function appendColumns(appender: DuckDBAppender, batch: EventColumns): void {
   const types = COLUMN_ORDER.map((_, i) => appender.columnType(i));
-  const { count, columns } = eventColumns(events, nowMs);
+  const { count, columns } = batch;
+  if (columns.length !== COLUMN_ORDER.length || columns.some((c) => c.length !== count)) {
+    throw new Error(`a prepared batch must have ${COLUMN_ORDER.length} columns of ${count} values`);
+  }
   for (let start = 0; start < count; start += CHUNK_ROWS) {
     const rows = Math.min(CHUNK_ROWS, count - start);
     const chunk = DuckDBDataChunk.create(types, rows);
     for (let c = 0; c < columns.length; c++) {
-      chunk.setColumnValues(c, rows === count ? columns[c]! : columns[c]!.slice(start, start + rows));
+      chunk.setColumnValues(c, toDuckDb(c, rows === count ? columns[c]! : columns[c]!.slice(start, start + rows)));
     }
     appender.appendDataChunk(chunk);
   }

@@ -27,7 +27,7 @@ import type {
   TopResult,
 } from '../types.js';
 import { SqlParams, compileQuery, msToMicros, timeBoundsSql, topValueSql } from './compile.js';
-import { appendEvents, restoreDocument } from './rows.js';
+import { appendColumns, eventColumns, restoreDocument, type EventColumns } from './rows.js';
 import { CONNECTION_SETUP, CREATE_SCHEMA, DETACHED_TEXT } from './schema.js';
 
 const DETACHED_COLUMNS = DETACHED_TEXT.map((d) => d.column).join(', ');
@@ -178,14 +178,19 @@ class DuckDbStore implements EventStore {
   }
 
   append(events: readonly EcsEvent[]): Promise<void> {
-    this.assertOpen();
     if (events.length === 0) return Promise.resolve();
+    return this.appendPrepared(eventColumns(events, this.clock.now()));
+  }
+
+  /** Appends a batch prepared by eventColumns (possibly in another thread); durable when it resolves. */
+  appendPrepared(batch: EventColumns): Promise<void> {
+    this.assertOpen();
+    if (batch.count === 0) return Promise.resolve();
     return this.writes.run(async () => {
       this.assertOpen();
       const appender = await this.writer.createAppender('events');
-      const now = this.clock.now();
       try {
-        appendEvents(appender, events, now);
+        appendColumns(appender, batch);
         // One flush per call: the rows are committed (in the WAL) when it returns, all of them or none.
         appender.flushSync();
       } catch (err) {

@@ -26,6 +26,7 @@ class WorkerStore implements EventStore {
   constructor(
     private readonly worker: Worker,
     readonly engine: string,
+    private readonly prepare: ((events: readonly EcsEvent[]) => unknown) | undefined,
   ) {
     worker.on('message', (reply: StoreReply) => {
       const waiter = this.pending.get(reply.id);
@@ -56,7 +57,8 @@ class WorkerStore implements EventStore {
   }
 
   append(events: readonly EcsEvent[]): Promise<void> {
-    return this.call('append', events);
+    if (events.length === 0) return Promise.resolve();
+    return this.prepare ? this.call('appendPrepared', this.prepare(events)) : this.call('append', events);
   }
   search(request: SearchRequest): Promise<SearchResult> {
     return this.call('search', request);
@@ -91,12 +93,12 @@ class WorkerStore implements EventStore {
 const openDirs = new Set<string>();
 
 /** Starts a worker that opens the store described by `config` (structured-cloneable) and proxies to it. */
-export async function openStoreInWorker(config: { dir: string }): Promise<EventStore> {
+export async function openStoreInWorker(config: { dir: string }, prepare?: (events: readonly EcsEvent[]) => unknown): Promise<EventStore> {
   const dir = resolve(config.dir);
   if (openDirs.has(dir)) throw new VigilError('conflict', `the store in ${dir} is already open in this process (locked)`);
   openDirs.add(dir);
   try {
-    const store = await startWorker(config);
+    const store = await startWorker(config, prepare);
     const close = store.close.bind(store);
     store.close = async () => {
       try {
@@ -112,7 +114,7 @@ export async function openStoreInWorker(config: { dir: string }): Promise<EventS
   }
 }
 
-function startWorker(config: object): Promise<EventStore> {
+function startWorker(config: object, prepare: ((events: readonly EcsEvent[]) => unknown) | undefined): Promise<EventStore> {
   return new Promise((resolve, reject) => {
     const worker = spawnWorker(config);
     const onExit = (code: number) => reject(new VigilError('unavailable', `the store worker exited with code ${code} while opening`));
@@ -122,7 +124,7 @@ function startWorker(config: object): Promise<EventStore> {
     worker.once('message', (message: ReadyMessage) => {
       worker.off('exit', onExit);
       worker.off('error', onError);
-      if (message.ready) resolve(new WorkerStore(worker, message.engine));
+      if (message.ready) resolve(new WorkerStore(worker, message.engine, prepare));
       else {
         void worker.terminate();
         reject(fromWire(message.error));

@@ -3,7 +3,7 @@ import { VigilError, type ErrorId } from '../../core/errors.js';
 import type { EventStore } from '../types.js';
 
 /** The store methods that cross the thread boundary. */
-export type StoreOp = 'append' | 'search' | 'histogram' | 'top' | 'enforceRetention' | 'stats' | 'close';
+export type StoreOp = 'append' | 'appendPrepared' | 'search' | 'histogram' | 'top' | 'enforceRetention' | 'stats' | 'close';
 
 export interface StoreRequest {
   id: number;
@@ -47,6 +47,11 @@ export function dispatch(store: EventStore, request: StoreRequest): Promise<unkn
   switch (request.op) {
     case 'append':
       return store.append(a as Parameters<EventStore['append']>[0]);
+    case 'appendPrepared': {
+      const prepared = store as EventStore & { appendPrepared?: (batch: unknown) => Promise<void> };
+      if (typeof prepared.appendPrepared !== 'function') return Promise.reject(new Error(`the ${store.engine} store takes no prepared batches`));
+      return prepared.appendPrepared(a);
+    }
     case 'search':
       return store.search(a as Parameters<EventStore['search']>[0]);
     case 'histogram':
