@@ -36,20 +36,21 @@ export interface NormalizedLine {
   failure?: string;
 }
 
-/** Builds the event for one raw line from its parse outcome. */
+/** Builds the event for one raw line from its parse outcome; `ingested` is the batch's arrival time (ISO 8601). */
 export function normalizeLine(
   line: string,
   outcome: ParseOutcome,
   options: LineOptions,
-  now: number,
+  ingested: string,
   truncated: boolean,
 ): NormalizedLine {
-  const ingested = new Date(now).toISOString();
   let event: EcsEvent;
   let failure: string | undefined;
   if (outcome.ok) {
+    // A parser builds new objects for every line, so they are completed in place rather than copied.
     const fields = outcome.fields;
-    event = { ...(fields as Omit<EcsEvent, '@timestamp' | 'event'>), '@timestamp': fields['@timestamp'] ?? ingested, event: { ...fields.event, id: '', dataset: fields.event.dataset } };
+    fields['@timestamp'] ??= ingested;
+    event = fields as unknown as EcsEvent;
   } else {
     failure = outcome.reason;
     event = {

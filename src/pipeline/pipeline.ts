@@ -103,6 +103,7 @@ export class Pipeline implements Ingest {
     this.telemetry.received.inc({ input: options.input }, lines.length);
     const now = this.clock.now();
     const ctx: ParseContext = options.year === undefined ? { now } : { now, year: options.year };
+    const ingested = new Date(now).toISOString();
     const events: EcsEvent[] = new Array(lines.length);
     const datasets: Record<string, number> = {};
     let unparsed = 0;
@@ -116,7 +117,7 @@ export class Pipeline implements Ingest {
         truncatedCount++;
       }
       const truncated = tooLong || cutBySource?.has(i) === true;
-      const { event, failure } = normalizeLine(line, parseLine(line, options.format, ctx), options, now, truncated);
+      const { event, failure } = normalizeLine(line, parseLine(line, options.format, ctx), options, ingested, truncated);
       if (failure !== undefined) {
         unparsed++;
         this.telemetry.failed.inc({ input: options.input, reason: failure });
