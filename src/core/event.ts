@@ -108,21 +108,3 @@ export function getField(doc: Record<string, unknown>, path: string): unknown {
   }
   return node;
 }
-
-/** Writes a dotted ECS field into a nested document, creating the objects on the way. */
-export function setField(doc: Record<string, unknown>, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let node = doc;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const key = parts[i]!;
-    const next = node[key];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) {
-      const created: Record<string, unknown> = {};
-      node[key] = created;
-      node = created;
-    } else {
-      node = next as Record<string, unknown>;
-    }
-  }
-  node[parts[parts.length - 1]!] = value;
-}
