@@ -46,7 +46,8 @@ function detachText(event: EcsEvent): EcsEvent {
       }
       continue;
     }
-    const parent = pick(event, head);
+    // Several fields share a parent (`event.id`, `event.original` …): later ones build on the copy made so far.
+    const parent = pick(copy ?? event, head);
     if (typeof pick(parent, leaf) !== 'string') continue;
     copy ??= { ...event };
     copy[head] = { ...(parent as Record<string, unknown>), [leaf]: null };
