@@ -7,6 +7,7 @@ import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import net from 'node:net';
 import { startTestVigil, type TestVigil } from '../../src/testing/runtime.js';
 
 const run = promisify(execFile);
@@ -93,6 +94,26 @@ ruleset(name="forward") {
     const found = await waitForCount('event.dataset:sshd AND event.outcome:success AND user.name:fwd*', 10);
     assert.equal(found.total, 10);
     assert.ok(found.events.every((e) => e.process.name === 'sshd' && /^198\.51\.100\.\d$/.test(e.source.ip)));
+  });
+});
+
+describe('hostile syslog', () => {
+  test('a message over the size limit is cut, tagged _truncated and stored; the connection goes on', async () => {
+    const long = `<38>Mar  3 09:00:00 bighost sshd[1]: Failed password for root from 192.0.2.150 port 22 ssh2 ${'A'.repeat(70_000)}`;
+    const after_ = '<38>Mar  3 09:00:01 bighost sshd[1]: Failed password for root from 192.0.2.151 port 22 ssh2';
+    await new Promise<void>((resolve, reject) => {
+      const socket = net.connect(vigil.runtime.syslog!.tcpPort, '127.0.0.1', () => socket.end(`${long}\n${after_}\n`));
+      socket.on('error', reject);
+      socket.on('close', () => resolve());
+    });
+    const found = await waitForCount('host.name:bighost', 2);
+    assert.equal(found.total, 2);
+    const cut = found.events.find((e) => (e.tags ?? []).includes('_truncated'));
+    assert.ok(cut, 'the long message is stored, tagged');
+    assert.ok(cut.event.original.startsWith(long.slice(0, 200)));
+    assert.ok(cut.event.original.length <= 64 * 1024);
+    const next = found.events.find((e) => e !== cut);
+    assert.equal(next?.source.ip, '192.0.2.151', 'the message after it arrives whole and parsed');
   });
 });
 

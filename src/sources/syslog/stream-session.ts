@@ -27,7 +27,9 @@ export class StreamSession {
   private resolveDone!: () => void;
   private readonly framer: StreamFramer;
   private pending: string[] = [];
-  private readonly queue: string[][] = [];
+  /** Positions in `pending` of messages cut to the length limit (they get the `_truncated` tag). */
+  private pendingCut: number[] = [];
+  private readonly queue: { lines: string[]; truncated: number[] }[] = [];
   /** Lines in `queue` plus the batch in flight. */
   private queuedLines = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -94,6 +96,7 @@ export class StreamSession {
     if (truncated) this.delivery.countDropped(this.input, 'truncated');
     if (text === '') return;
     this.onMessages(1);
+    if (truncated) this.pendingCut.push(this.pending.length);
     this.pending.push(text);
     if (this.pending.length >= this.settings.batchSize) this.cut();
     else this.timer ??= setTimeout(() => this.cut(), this.settings.batchMs);
@@ -104,9 +107,10 @@ export class StreamSession {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.length === 0) return;
-    this.queue.push(this.pending);
+    this.queue.push({ lines: this.pending, truncated: this.pendingCut });
     this.queuedLines += this.pending.length;
     this.pending = [];
+    this.pendingCut = [];
     void this.pump();
   }
 
@@ -115,12 +119,13 @@ export class StreamSession {
     if (this.sending) return;
     this.sending = true;
     for (let batch = this.queue.shift(); batch !== undefined; batch = this.queue.shift()) {
-      await this.delivery.deliver(batch, { format: 'syslog', input: this.input, peer: this.peer }, () => {
+      const options = { format: 'syslog', input: this.input, peer: this.peer, ...(batch.truncated.length > 0 ? { truncated: batch.truncated } : {}) };
+      await this.delivery.deliver(batch.lines, options, () => {
         this.retrying = true;
         this.updateFlow();
       });
       this.retrying = false;
-      this.queuedLines -= batch.length;
+      this.queuedLines -= batch.lines.length;
       this.updateFlow();
     }
     this.sending = false;
