@@ -10,10 +10,10 @@ import type { ParseContext } from '../parsers/types.js';
 import type { EventStore } from '../store/types.js';
 import { normalizeDocument, normalizeLine, truncateLine } from './normalize.js';
 
-/** A stage that sees each batch after normalization and before storage (enrichment, detection). */
 /** Store writes started before the previous one finished: one being stored, one being prepared or sent. */
 const MAX_WRITES_IN_FLIGHT = 2;
 
+/** A stage that sees each batch after normalization and before storage (enrichment, detection). */
 export interface EventStage {
   readonly name: string;
   process(events: EcsEvent[]): void;

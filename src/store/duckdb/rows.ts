@@ -46,7 +46,7 @@ function detachText(event: EcsEvent): EcsEvent {
       }
       continue;
     }
-    // Several fields share a parent (`event.id`, `event.original` …): later ones build on the copy made so far.
+    // When several detached fields share a parent, later ones build on the copy made so far.
     const parent = pick(copy ?? event, head);
     if (typeof pick(parent, leaf) !== 'string') continue;
     copy ??= { ...event };
@@ -161,7 +161,6 @@ export interface EventColumns {
 function ipNum(text: string | null): bigint | null {
   return text === null ? null : (parseIp(text) ?? null);
 }
-
 
 /** What bare words search: the raw line, plus the message when it is not a piece of the line, lower-cased. */
 function searchText(message: string | null, original: string | null): string | null {
