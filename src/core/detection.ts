@@ -36,6 +36,11 @@ export interface Detection {
   score?: number;
   /** Sigma tags such as `attack.t1110`. */
   tags?: string[];
+  /**
+   * False for a finding worth recording but not alerting on (a model's anomaly below its alert threshold).
+   * Every detection is stored as an event; only those not marked false become alerts. Default true.
+   */
+  alert?: boolean;
   /** Anything else worth showing: matched fields, feature contributions. */
   details?: Record<string, unknown>;
 }
