@@ -8,6 +8,8 @@ import type { Telemetry } from '../core/telemetry.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { EventStore } from '../store/types.js';
 import type { Credentials } from './auth/credentials.js';
+import type { AlertManager } from '../alerts/manager.js';
+import { registerAlertRoutes } from './alerts/routes.js';
 import { registerAuth } from './auth/hook.js';
 import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
@@ -18,6 +20,7 @@ export interface ApiDeps {
   pipeline: Pipeline;
   store: EventStore;
   credentials: Credentials;
+  alerts: AlertManager;
   telemetry: Telemetry;
   clock: Clock;
   version: string;
@@ -91,6 +94,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerEsRoutes(app, deps);
+  registerAlertRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -74,6 +74,12 @@ export const configSchema = z.strictObject({
       interval_minutes: z.number().min(0.01).default(10),
     })
     .prefault({}),
+  alerts: z
+    .strictObject({
+      /** A detection of the same rule and group this close (event time) to its alert's last one updates that alert. */
+      suppression_window_minutes: z.number().min(0).default(60),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

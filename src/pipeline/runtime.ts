@@ -14,6 +14,8 @@ import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/sy
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/types.js';
+import { AlertManager } from '../alerts/manager.js';
+import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 
@@ -21,6 +23,8 @@ export interface Runtime {
   config: Config;
   store: EventStore;
   pipeline: Pipeline;
+  detect: DetectStage;
+  alerts: AlertManager;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -81,11 +85,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     closers.push(() => pipeline.close());
 
+    const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
+    closers.splice(1, 0, async () => alerts.close()); // closed after the pipeline has drained
+    const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
+    pipeline.onStored((events) => void detect.process(events));
+
     const health: HealthSource[] = [];
     const api = await buildApi({
       pipeline,
       store,
       credentials,
+      alerts,
       telemetry,
       clock,
       version: VERSION,
@@ -157,6 +167,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       config,
       store,
       pipeline,
+      detect,
+      alerts,
       credentials,
       telemetry,
       api,
