@@ -53,3 +53,32 @@ export interface Alert {
   created: string;
   updated: string;
 }
+
+/** How far an attack on one entity has got, from its alerts' tactics (alerts/incidents.ts). */
+export type AttackStage = 'activity' | 'reconnaissance' | 'credential_access' | 'initial_access' | 'privilege_escalation' | 'compromise';
+
+/** Alerts sharing an entity within the correlation window, as one story with a timeline. */
+export interface Incident {
+  id: string;
+  title: string;
+  entity: { field: string; value: string };
+  /** The highest of its alerts', raised to critical when the stage reaches `compromise`. */
+  severity: Severity;
+  /** Its alerts' confidences combined in log-odds (alerts/confidence.ts). */
+  confidence: number;
+  confidence_explanation: string;
+  stage: AttackStage;
+  status: AlertStatus;
+  assignee: string | null;
+  alerts: string[];
+  first_seen: string;
+  last_seen: string;
+  timeline: { at: string; alert: string; rule: string; severity: Severity; stage: AttackStage; summary: string }[];
+  /** Escalation level reached: 0 first notification, 1 re-notified, 2 raised to the next channel … */
+  escalation: number;
+  /** Wall-clock time of the latest notification about it, if any. */
+  notified: string | null;
+  history: AuditEntry[];
+  created: string;
+  updated: string;
+}
