@@ -9,6 +9,8 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { EventStore } from '../store/types.js';
 import type { Credentials } from './auth/credentials.js';
 import type { AlertManager } from '../alerts/manager.js';
+import type { IncidentTracker } from '../alerts/incidents.js';
+import { registerIncidentRoutes } from './alerts/incidents.js';
 import { registerAlertRoutes } from './alerts/routes.js';
 import { registerAuth } from './auth/hook.js';
 import { registerBodies } from './body.js';
@@ -21,6 +23,7 @@ export interface ApiDeps {
   store: EventStore;
   credentials: Credentials;
   alerts: AlertManager;
+  incidents: IncidentTracker;
   telemetry: Telemetry;
   clock: Clock;
   version: string;
@@ -95,6 +98,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, deps);
   registerEsRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  registerIncidentRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

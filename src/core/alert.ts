@@ -62,6 +62,8 @@ export interface Incident {
   id: string;
   title: string;
   entity: { field: string; value: string };
+  /** Every entity value its alerts are about (addresses, users, hosts): a new alert sharing one joins. */
+  entities: string[];
   /** The highest of its alerts', raised to critical when the stage reaches `compromise`. */
   severity: Severity;
   /** Its alerts' confidences combined in log-odds (alerts/confidence.ts). */

@@ -15,6 +15,7 @@ import { defaultTailTargets, startFileTail, type FileTail } from '../sources/fil
 import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/types.js';
 import { AlertManager } from '../alerts/manager.js';
+import { IncidentTracker } from '../alerts/incidents.js';
 import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
@@ -25,6 +26,7 @@ export interface Runtime {
   pipeline: Pipeline;
   detect: DetectStage;
   alerts: AlertManager;
+  incidents: IncidentTracker;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -86,7 +88,20 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => pipeline.close());
 
     const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
-    closers.splice(1, 0, async () => alerts.close()); // closed after the pipeline has drained
+    const incidents = new IncidentTracker({
+      dataDir: config.data_dir,
+      clock,
+      windowMs: config.alerts.incident_window_minutes * 60_000,
+      escalateAfterMs: config.alerts.escalate_after_minutes * 60_000,
+    });
+    // Closed after the pipeline has drained (closers run in reverse).
+    closers.splice(1, 0, async () => incidents.close(), async () => alerts.close());
+    alerts.onChange((alert) => incidents.observe(alert));
+    incidents.onEscalation((incident, level, why) => {
+      if (why !== 'opened' || incident.severity === 'high' || incident.severity === 'critical') {
+        console.log(`vigil: incident ${incident.id} "${incident.title}" (${incident.severity}, confidence ${incident.confidence}): ${why}, escalation level ${level}`);
+      }
+    });
     const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
@@ -96,6 +111,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       store,
       credentials,
       alerts,
+      incidents,
       telemetry,
       clock,
       version: VERSION,
@@ -169,6 +185,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       pipeline,
       detect,
       alerts,
+      incidents,
       credentials,
       telemetry,
       api,

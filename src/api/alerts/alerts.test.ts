@@ -49,6 +49,15 @@ test('detections on ingested events become deduplicated alerts, searchable detec
     assert.equal(detectionEvents.total, 2);
     assert.equal((detectionEvents.events[0] as unknown as { rule: { name: string } }).rule.name, 'Failed SSH login');
 
+    const incidents = (await (await vigil.call('/api/v1/incidents?status=open')).json()) as { total: number; incidents: { id: string; alerts: string[]; entity: { value: string } }[] };
+    assert.equal(incidents.total, 1);
+    assert.deepEqual(incidents.incidents[0]!.alerts, [alert.id]);
+    const incident = (await (await vigil.call(`/api/v1/incidents/${incidents.incidents[0]!.id}`)).json()) as { alert_details: { id: string }[] };
+    assert.deepEqual(incident.alert_details.map((a) => a.id), [alert.id]);
+    const ack = await vigil.call(`/api/v1/incidents/${incidents.incidents[0]!.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'acknowledged', extra: 1 }) });
+    assert.equal(ack.status, 400); // unknown fields are refused, naming them
+    assert.match(((await ack.json()) as { error: { message: string } }).error.message, /extra|unrecognized/i);
+
     const one = (await (await vigil.call(`/api/v1/alerts/${alert.id}`)).json()) as { evidence_events: EcsEvent[] };
     assert.deepEqual(one.evidence_events.map((e) => e.user?.name), ['root', 'admin']);
 

@@ -9,23 +9,11 @@ import type { AlertFilter, AlertManager, AlertPatch } from '../../alerts/manager
 import type { SuppressionInput } from '../../alerts/suppression.js';
 import type { EventStore } from '../../store/types.js';
 import { readJsonBody } from '../body.js';
+import { defined, integer, list } from './query.js';
 
 export interface AlertRoutesDeps {
   alerts: AlertManager;
   store: EventStore;
-}
-
-function list<T extends string>(text: string | undefined, allowed: readonly T[], name: string): T[] | undefined {
-  if (text === undefined || text === '') return undefined;
-  const values = text.split(',').map((v) => v.trim());
-  for (const v of values) if (!allowed.includes(v as T)) throw new VigilError('bad_request', `${name} must be among ${allowed.join(', ')}; got ${JSON.stringify(v.slice(0, 50))}`);
-  return values as T[];
-}
-
-function integer(text: string | undefined, name: string, fallback: number, max: number): number {
-  if (text === undefined) return fallback;
-  if (!/^\d{1,7}$/.test(text)) throw new VigilError('bad_request', `${name} must be a whole number`);
-  return Math.min(max, Number(text));
 }
 
 const patchSchema = z.strictObject({
@@ -44,10 +32,6 @@ const suppressionSchema = z.strictObject({
   reason: z.string().optional(),
 });
 
-/** Drops absent keys, which zod reports as present-but-undefined. */
-function defined<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
 
 type AlertQuery = { status?: string; severity?: string; rule?: string; entity?: string; min_confidence?: string; limit?: string; offset?: string };
 
