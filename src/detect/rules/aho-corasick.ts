@@ -7,7 +7,9 @@ export class AhoCorasick {
   private readonly classOf: Uint16Array;
   private readonly classes: number;
   /** next[state * classes + class] → state. */
-  private readonly next: Int32Array;
+  private readonly next: Uint16Array | Int32Array;
+  /** 1 where a needle ends at the state or at one of its suffixes. */
+  private readonly reports: Uint8Array;
   /** Needle ids ending exactly at each state: outStart[s]..outStart[s+1] in outIds. */
   private readonly outStart: Int32Array;
   private readonly outIds: Int32Array;
@@ -48,7 +50,7 @@ export class AhoCorasick {
     });
     const states = children.length;
     this.states = states;
-    const next = new Int32Array(states * classes);
+    const next = states < 65536 ? new Uint16Array(states * classes) : new Int32Array(states * classes);
     const fail = new Int32Array(states);
     const dictLink = new Int32Array(states).fill(-1);
     // Breadth-first: a state's failure target is shallower, so its row is complete when needed.
@@ -83,14 +85,18 @@ export class AhoCorasick {
     for (let s = 0; s < states; s++) outIds.set(own[s]!, outStart[s]!);
     this.outStart = outStart;
     this.outIds = outIds;
+    const reports = new Uint8Array(states);
+    for (let s = 0; s < states; s++) reports[s] = own[s]!.length > 0 || dictLink[s]! >= 0 ? 1 : 0;
+    this.reports = reports;
   }
 
   /** Sets `marks[id] = stamp` for every needle found in `text`. */
   mark(text: string, marks: Int32Array, stamp: number): void {
-    const { classOf, classes, next, outStart, outIds, dictLink } = this;
+    const { classOf, classes, next, outStart, outIds, dictLink, reports } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       s = next[s * classes + classOf[text.charCodeAt(i)]!]!;
+      if (reports[s] === 0) continue;
       for (let o = s; o > 0; o = dictLink[o]!) {
         for (let k = outStart[o]!, end = outStart[o + 1]!; k < end; k++) marks[outIds[k]!] = stamp;
         if (dictLink[o]! < 0) break;

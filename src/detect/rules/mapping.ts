@@ -34,6 +34,7 @@ export interface SigmaMapping {
 const LINUX_SYSLOG_DATASETS = ['syslog', 'sshd', 'sudo', 'su', 'pam', 'accounts', 'system.syslog', 'system.auth'];
 const AUTH_DATASETS = ['sshd', 'sudo', 'su', 'pam', 'accounts', 'system.auth'];
 const KEYWORDS = ['message', 'event.original'];
+const WEB_KEYWORDS = ['url.original', 'user_agent.original', 'http.request.referrer'];
 
 const PROCESS_FIELDS: Record<string, FieldTarget> = {
   Image: 'process.executable',
@@ -167,7 +168,9 @@ export const DEFAULT_MAPPING: SigmaMapping = {
         date: '@timestamp',
         time: '@timestamp',
       },
-      keywords: ['event.original'],
+      // Keyword searches look where request data is (not the address, time or sizes of the line), and share the
+      // field scans that cs-uri-query and cs-user-agent need anyway.
+      keywords: WEB_KEYWORDS,
       source: 'nginx / Apache access logs',
     },
     {
@@ -193,7 +196,7 @@ export const DEFAULT_MAPPING: SigmaMapping = {
         src_ip: 'source.ip',
         dst_ip: 'destination.ip',
       },
-      keywords: ['event.original', 'url.original'],
+      keywords: WEB_KEYWORDS,
       source: 'shipper: forward-proxy logs as ECS (event.dataset proxy or squid.access)',
     },
     { service: 'nginx', datasets: ['nginx.error'], keywords: KEYWORDS, source: 'shipper: nginx error log (event.dataset nginx.error)' },

@@ -147,33 +147,60 @@ function expandPlaceholders(raw: string, placeholders: CompileEnv['placeholders'
 
 // --- value tests ------------------------------------------------------------------------------------------
 
+function anyStartsWith(values: string[], text: string): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]!.startsWith(text)) return true;
+  return false;
+}
+
+function anyEndsWith(values: string[], text: string): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]!.endsWith(text)) return true;
+  return false;
+}
+
+function anyIncludes(values: string[], text: string): boolean {
+  for (let i = 0; i < values.length; i++) if (values[i]!.includes(text)) return true;
+  return false;
+}
+
+/**
+ * A string value on one slot. Every literal test is guarded by its text's automaton hit (a value that starts,
+ * ends with or matches a pattern containing X contains X), so a non-matching value costs one array read.
+ */
 function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot: number, label: string): ValueTest {
   const shape = shapeOf(pattern, !cased);
-  const pick = (ctx: EvalContext): string[] => (cased ? ctx.strings(slot) : ctx.lowered(slot));
+  const guard = (text: string): number | undefined => (text.length > 0 ? env.table.needle(slot, text.toLowerCase()) : undefined);
   switch (shape.kind) {
     case 'equals': {
       const text = shape.text;
-      return cased ? { label, cost: 1, test: (ctx) => pick(ctx).includes(text) } : { label, cost: 1, test: (ctx) => pick(ctx).includes(text), eq: text };
+      if (!cased) return { label, cost: 1, eq: text, test: (ctx) => ctx.lowered(slot).includes(text) };
+      return { label, cost: 1, test: (ctx) => ctx.strings(slot).includes(text) };
     }
-    case 'startswith': {
-      const text = shape.text;
-      return { label, cost: 2, test: (ctx) => pick(ctx).some((v) => v.startsWith(text)) };
-    }
-    case 'endswith': {
-      const text = shape.text;
-      return { label, cost: 2, test: (ctx) => pick(ctx).some((v) => v.endsWith(text)) };
-    }
+    case 'startswith':
+    case 'endswith':
     case 'contains': {
       const text = shape.text;
-      if (cased) return { label, cost: 3, test: (ctx) => ctx.strings(slot).some((v) => v.includes(text)) };
-      const needle = env.table.needle(slot, text);
-      return { label, cost: 2, test: (ctx) => ctx.found(slot, needle) };
+      const needle = guard(text)!;
+      const kind = shape.kind;
+      if (!cased) {
+        if (kind === 'contains') return { label, cost: 1, test: (ctx) => ctx.found(slot, needle) };
+        if (kind === 'startswith') return { label, cost: 2, test: (ctx) => ctx.found(slot, needle) && anyStartsWith(ctx.lowered(slot), text) };
+        return { label, cost: 2, test: (ctx) => ctx.found(slot, needle) && anyEndsWith(ctx.lowered(slot), text) };
+      }
+      const check = kind === 'contains' ? anyIncludes : kind === 'startswith' ? anyStartsWith : anyEndsWith;
+      return { label, cost: 3, test: (ctx) => ctx.found(slot, needle) && check(ctx.strings(slot), text) };
     }
     case 'any':
       return { label, cost: 1, test: (ctx) => ctx.strings(slot).length > 0 };
     case 'glob': {
       const glob = shape.glob;
-      return { label, cost: 6, test: (ctx) => pick(ctx).some((v) => glob.test(v)) };
+      const needle = guard(glob.longestLiteral);
+      const run = (values: string[]): boolean => {
+        for (let i = 0; i < values.length; i++) if (glob.test(values[i]!)) return true;
+        return false;
+      };
+      const pick = cased ? (ctx: EvalContext) => ctx.strings(slot) : (ctx: EvalContext) => ctx.lowered(slot);
+      if (needle === undefined) return { label, cost: 6, test: (ctx) => run(pick(ctx)) };
+      return { label, cost: 3, test: (ctx) => ctx.found(slot, needle) && run(pick(ctx)) };
     }
   }
 }

@@ -116,61 +116,84 @@ export function shapeOf(value: SigmaString, lower: boolean): PatternShape {
  * A wildcard pattern split at `*` into segments (each a run of characters where `?` matches any one). The first
  * segment is anchored at the start and the last at the end unless a `*` stands there; the segments between are
  * found leftmost-first, which is enough for `*`-separated patterns (a later match can only leave less room).
- * Cost is at most input length × pattern length: no backtracking across segments.
+ * Cost is at most input length × pattern length: no backtracking across segments. Works on UTF-16 code units
+ * (`?` is one code unit; a character outside the Basic Multilingual Plane is two).
  */
 export class Glob {
-  private readonly segments: string[][] = [];
+  /** Segment texts, a placeholder character where a `?` stands. */
+  private readonly segments: string[] = [];
+  /** Per segment, the positions of its `?` (undefined: none). */
+  private readonly anyOne: (Uint8Array | undefined)[] = [];
   private readonly anchoredStart: boolean;
   private readonly anchoredEnd: boolean;
   private readonly minLength: number;
+  /** The longest literal run without `?`, which any match contains (a cheap prefilter). */
+  readonly longestLiteral: string;
 
   constructor(parts: readonly Part[]) {
-    let current: string[] = [];
+    let current = '';
+    let ones: number[] = [];
+    let longest = '';
+    const close = (): void => {
+      this.segments.push(current);
+      if (ones.length === 0) this.anyOne.push(undefined);
+      else {
+        const mask = new Uint8Array(current.length);
+        for (const i of ones) mask[i] = 1;
+        this.anyOne.push(mask);
+      }
+      current = '';
+      ones = [];
+    };
     this.anchoredStart = parts[0] !== STAR;
     this.anchoredEnd = parts[parts.length - 1] !== STAR;
     for (const part of parts) {
       if (part === STAR) {
-        this.segments.push(current);
-        current = [];
+        close();
       } else if (part === ONE) {
-        current.push('');
+        ones.push(current.length);
+        current += '?';
       } else {
-        for (const ch of part) current.push(ch);
+        current += part;
+        if (part.length > longest.length) longest = part;
       }
     }
-    this.segments.push(current);
+    close();
     this.minLength = this.segments.reduce((n, s) => n + s.length, 0);
+    this.longestLiteral = longest;
   }
 
   /** True when `text` (already lowered if the pattern was) matches the whole pattern. */
   test(text: string): boolean {
-    const chars = Array.from(text);
-    if (chars.length < this.minLength) return false;
+    if (text.length < this.minLength) return false;
     const segs = this.segments;
-    if (segs.length === 1) return chars.length === segs[0]!.length && matchAt(chars, 0, segs[0]!);
+    const last = segs.length - 1;
+    if (last === 0) return text.length === segs[0]!.length && this.at(text, 0, 0);
     let from = 0;
-    let end = chars.length;
-    const first = segs[0]!;
+    let end = text.length;
     if (this.anchoredStart) {
-      if (!matchAt(chars, 0, first)) return false;
-      from = first.length;
+      if (!this.at(text, 0, 0)) return false;
+      from = segs[0]!.length;
     }
-    const last = segs[segs.length - 1]!;
     if (this.anchoredEnd) {
-      const at = chars.length - last.length;
-      if (at < from || !matchAt(chars, at, last)) return false;
+      const at = text.length - segs[last]!.length;
+      if (at < from || !this.at(text, at, last)) return false;
       end = at;
     }
-    const innerFrom = this.anchoredStart ? 1 : 0;
-    const innerTo = this.anchoredEnd ? segs.length - 1 : segs.length;
-    for (let s = innerFrom; s < innerTo; s++) {
+    const innerTo = this.anchoredEnd ? last : last + 1;
+    for (let s = this.anchoredStart ? 1 : 0; s < innerTo; s++) {
       const seg = segs[s]!;
       if (seg.length === 0) continue;
       let found = -1;
-      for (let i = from; i + seg.length <= end; i++) {
-        if (matchAt(chars, i, seg)) {
-          found = i;
-          break;
+      if (!this.anyOne[s]) {
+        found = text.indexOf(seg, from);
+        if (found + seg.length > end) found = -1;
+      } else {
+        for (let i = from; i + seg.length <= end; i++) {
+          if (this.at(text, i, s)) {
+            found = i;
+            break;
+          }
         }
       }
       if (found < 0) return false;
@@ -178,13 +201,14 @@ export class Glob {
     }
     return true;
   }
-}
 
-/** `seg` at `at`: an empty string in `seg` stands for `?` (any one character). */
-function matchAt(chars: readonly string[], at: number, seg: readonly string[]): boolean {
-  for (let j = 0; j < seg.length; j++) {
-    const want = seg[j]!;
-    if (want !== '' && chars[at + j] !== want) return false;
+  /** Segment `s` at position `at` of `text`. */
+  private at(text: string, at: number, s: number): boolean {
+    const seg = this.segments[s]!;
+    const mask = this.anyOne[s];
+    if (!mask) return text.startsWith(seg, at);
+    if (at + seg.length > text.length) return false;
+    for (let j = 0; j < seg.length; j++) if (mask[j] === 0 && text.charCodeAt(at + j) !== seg.charCodeAt(j)) return false;
+    return true;
   }
-  return true;
 }
