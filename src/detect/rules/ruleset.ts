@@ -102,7 +102,8 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     entries.push(entry);
     if (m.id) byRef.set(m.id, entry);
     if (m.name) {
-      if (byRef.has(m.name) && byRef.get(m.name) !== entry) {
+      const holder = byRef.get(m.name);
+      if (holder && holder !== entry && holder.model !== m) {
         rejected.push({ file: m.file, line: m.line, message: `duplicate rule name "${m.name}"`, rule: m.title });
       } else byRef.set(m.name, entry);
     }
