@@ -3,6 +3,7 @@
 // new set in at once, keeping the windows of correlations that did not change, and each rule's switch and count.
 import { watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Config } from '../../config/config.js';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import type { Detection, Detector, Severity } from '../../core/detection.js';
@@ -13,6 +14,8 @@ import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtensio
 import type { RuleModel, SigmaRuleModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
 import { buildRuleSet, fingerprint, type LoadReport, type RuleEntry, type RuleSet } from './ruleset.js';
+
+type RulesConfig = Config['rules'];
 
 /** The rules Vigil ships (`rules/` of the installation). */
 export const BUILTIN_RULES_DIR = fileURLToPath(new URL('../../../rules', import.meta.url));
@@ -38,6 +41,22 @@ export interface RuleEngineOptions {
   debounceMs?: number;
   /** Called after every reload (also a failed one, with `error`). */
   onReload?: (report: LoadReport, error?: Error) => void;
+  /** Also emit rules that only feed correlations (marked `details.silent`), for `vigil rules test`. */
+  emitSilent?: boolean;
+}
+
+/** Engine options from the `rules` section of the configuration. */
+export function ruleEngineOptions(config: RulesConfig, extra: Partial<RuleEngineOptions> = {}): RuleEngineOptions {
+  const dirs = [...(config.builtin ? [BUILTIN_RULES_DIR] : []), ...config.dirs];
+  const options: RuleEngineOptions = {
+    dirs,
+    placeholders: config.placeholders,
+    disabled: config.disabled,
+    limits: { maxGroups: config.max_groups_per_rule, maxEventsPerGroup: config.max_events_per_group },
+    ...extra,
+  };
+  if (config.mapping) options.mappingExtension = config.mapping;
+  return options;
 }
 
 /** One rule as the API lists it. */
@@ -276,7 +295,7 @@ export class RuleEngine implements Detector {
     for (const rule of rules) {
       if ((this.disabled.size > 0 && this.disabled.has(rule.key)) || !rule.compiled!.match(ctx)) continue;
       this.hits.set(rule.key, (this.hits.get(rule.key) ?? 0) + 1);
-      if (rule.emits) out.push(this.sigmaDetection(rule));
+      if (rule.emits || this.options.emitSilent) out.push(this.sigmaDetection(rule));
       if (rule.listeners.length > 0) {
         const event = ctx.event;
         this.feed(rule, { time: ctx.time, timestamp: event['@timestamp'], id: event.event.id, doc: ctx.doc }, out);
@@ -290,7 +309,7 @@ export class RuleEngine implements Detector {
       const fire = target.detector!.offer({ ...input, ref });
       if (!fire) continue;
       this.hits.set(target.key, (this.hits.get(target.key) ?? 0) + 1);
-      if (target.emits) out.push(this.correlationDetection(target, fire));
+      if (target.emits || this.options.emitSilent) out.push(this.correlationDetection(target, fire));
       if (target.listeners.length > 0) {
         // A chained correlation sees this one's detection as an event carrying the group values.
         const doc: Record<string, unknown> = { '@timestamp': fire.timestamp, event: { id: fire.evidence[fire.evidence.length - 1] ?? '' } };
@@ -314,6 +333,7 @@ export class RuleEngine implements Detector {
       reason: `${model.title}: ${rule.compiled!.explain(ctx)}`,
       details: { logsource: describeLogsource(model.logsource), line: model.line },
     };
+    if (!rule.emits) detection.details!.silent = true;
     if (model.tags.length > 0) detection.tags = model.tags;
     const entity = entityOf(event);
     if (entity) detection.entity = entity;
@@ -331,6 +351,7 @@ export class RuleEngine implements Detector {
       group: fire.group,
       details: { type: model.kind === 'rule' ? 'sigma' : model.type, value: fire.value, line: model.line },
     };
+    if (!rule.emits) detection.details!.silent = true;
     const first = Object.entries(fire.group)[0];
     if (first) detection.entity = { field: first[0], value: first[1] };
     if (model.tags.length > 0) detection.tags = model.tags;
