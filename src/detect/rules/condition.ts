@@ -14,7 +14,7 @@ const MAX_LENGTH = 8192;
 
 export class ConditionError extends Error {}
 
-type Token = { kind: 'word' | '(' | ')' | '|'; text: string; at: number };
+type Token = { kind: 'word' | '(' | ')'; text: string; at: number };
 
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -23,7 +23,7 @@ function tokenize(text: string): Token[] {
     const c = text[i]!;
     if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
       i++;
-    } else if (c === '(' || c === ')' || c === '|') {
+    } else if (c === '(' || c === ')') {
       tokens.push({ kind: c, text: c, at: i });
       i++;
     } else if (/[A-Za-z0-9_*\-.]/.test(c)) {
@@ -42,13 +42,12 @@ const KEYWORDS = new Set(['and', 'or', 'not', 'of', 'them', 'all', 'any']);
 /** Parses a condition string into a tree; throws ConditionError saying where it went wrong. */
 export function parseCondition(text: string): ConditionNode {
   if (text.length > MAX_LENGTH) throw new ConditionError(`condition longer than ${MAX_LENGTH} characters`);
-  const tokens = tokenize(text);
-  const pipe = tokens.find((t) => t.kind === '|');
-  if (pipe) {
+  if (text.includes('|')) {
     throw new ConditionError(
       'aggregation in the condition (`| count() …`, `| near …`, Sigma 1) is not supported: express it as a Sigma correlation rule',
     );
   }
+  const tokens = tokenize(text);
   let pos = 0;
   const peekWord = (): string | undefined => {
     const t = tokens[pos];
