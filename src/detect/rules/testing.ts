@@ -10,8 +10,8 @@ export interface TestRule {
   rule?: CompiledRule;
   problems: RuleProblem[];
   /** True when the event matches. */
-  matches(event: Partial<EcsEvent> & Record<string, unknown>): boolean;
-  explain(event: Partial<EcsEvent> & Record<string, unknown>): string;
+  matches(event: Record<string, unknown>): boolean;
+  explain(event: Record<string, unknown>): string;
 }
 
 let counter = 0;
