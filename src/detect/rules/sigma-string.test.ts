@@ -23,7 +23,7 @@ test('shapes pick the cheapest test', () => {
 
 /** A reference matcher: dynamic programming over the whole pattern (slow, obviously correct). */
 function reference(parts: readonly (string | 0 | 1)[], text: string): boolean {
-  const pat: (string | 0 | 1)[] = parts.flatMap((p) => (typeof p === 'string' ? [...p] : [p]));
+  const pat: (string | 0 | 1)[] = parts.flatMap((p): (string | 0 | 1)[] => (typeof p === 'string' ? [...p] : [p]));
   const chars = [...text].flatMap((c) => (c.length === 2 ? [c[0]!, c[1]!] : [c]));
   let row = new Array<boolean>(chars.length + 1).fill(false);
   row[0] = true;
