@@ -90,15 +90,21 @@ export class AhoCorasick {
     this.reports = reports;
   }
 
-  /** Sets `marks[id] = stamp` for every needle found in `text`. */
-  mark(text: string, marks: Int32Array, stamp: number): void {
+  /** Sets `marks[id] = stamp` for every needle found in `text`, and lists each newly marked id in `found`. */
+  mark(text: string, marks: Int32Array, stamp: number, found: number[]): void {
     const { classOf, classes, next, outStart, outIds, dictLink, reports } = this;
     let s = 0;
     for (let i = 0; i < text.length; i++) {
       s = next[s * classes + classOf[text.charCodeAt(i)]!]!;
       if (reports[s] === 0) continue;
       for (let o = s; o > 0; o = dictLink[o]!) {
-        for (let k = outStart[o]!, end = outStart[o + 1]!; k < end; k++) marks[outIds[k]!] = stamp;
+        for (let k = outStart[o]!, end = outStart[o + 1]!; k < end; k++) {
+          const id = outIds[k]!;
+          if (marks[id] !== stamp) {
+            marks[id] = stamp;
+            found.push(id);
+          }
+        }
         if (dictLink[o]! < 0) break;
       }
     }

@@ -6,7 +6,7 @@ import type { LogsourceEntry, SigmaMapping } from './mapping.js';
 import { findLogsource, inactiveReason } from './mapping.js';
 import type { EvalContext, FieldTable } from './match.js';
 import type { RuleProblem, SigmaRuleModel } from './model.js';
-import { compileItem, ItemError, type Check, type ExtensionRegistry } from './modifiers.js';
+import { compileItem, ItemError, type Check, type ExtensionRegistry, type Need } from './modifiers.js';
 
 export interface CompileOptions {
   table: FieldTable;
@@ -24,6 +24,8 @@ export interface CompiledRule {
   match(ctx: EvalContext): boolean;
   /** Which selections and fields matched (call only after match returned true). */
   explain(ctx: EvalContext): string;
+  /** When set, the rule can only match if one of these literals occurs (the engine indexes rules by them). */
+  need?: Need[];
 }
 
 interface Selection {
@@ -31,11 +33,32 @@ interface Selection {
   test(ctx: EvalContext): boolean;
   explain(ctx: EvalContext): string;
   cost: number;
+  need?: Need[];
 }
 
 interface Node {
   test(ctx: EvalContext): boolean;
   cost: number;
+  /** Literals one of which must occur for the node to hold (undefined: no such guarantee). */
+  need?: Need[];
+}
+
+/** AND needs what any part needs: the part needing the fewest literals is the sharpest filter. */
+function andNeed(parts: Node[]): Need[] | undefined {
+  let best: Need[] | undefined;
+  for (const p of parts) if (p.need && (!best || p.need.length < best.length)) best = p.need;
+  return best;
+}
+
+/** OR needs something only when every part does. */
+function orNeed(parts: Node[]): Need[] | undefined {
+  if (parts.length === 0 || parts.some((p) => !p.need)) return undefined;
+  return parts.flatMap((p) => p.need!);
+}
+
+function withNeed(node: Node, need: Need[] | undefined): Node {
+  if (need) node.need = need;
+  return node;
 }
 
 function andOf(parts: Node[]): Node {
@@ -44,28 +67,34 @@ function andOf(parts: Node[]): Node {
   const tests = sorted.map((p) => p.test);
   if (tests.length === 2) {
     const [a, b] = tests as [Node['test'], Node['test']];
-    return { cost: sorted[0]!.cost + sorted[1]!.cost, test: (ctx) => a(ctx) && b(ctx) };
+    return withNeed({ cost: sorted[0]!.cost + sorted[1]!.cost, test: (ctx) => a(ctx) && b(ctx) }, andNeed(parts));
   }
-  return {
-    cost: sorted.reduce((n, p) => n + p.cost, 0),
-    test: (ctx) => {
-      for (const t of tests) if (!t(ctx)) return false;
-      return true;
+  return withNeed(
+    {
+      cost: sorted.reduce((n, p) => n + p.cost, 0),
+      test: (ctx) => {
+        for (const t of tests) if (!t(ctx)) return false;
+        return true;
+      },
     },
-  };
+    andNeed(parts),
+  );
 }
 
 function orOf(parts: Node[]): Node {
   const sorted = [...parts].sort((a, b) => a.cost - b.cost);
   if (sorted.length === 1) return sorted[0]!;
   const tests = sorted.map((p) => p.test);
-  return {
-    cost: sorted.reduce((n, p) => n + p.cost, 0),
-    test: (ctx) => {
-      for (const t of tests) if (t(ctx)) return true;
-      return false;
+  return withNeed(
+    {
+      cost: sorted.reduce((n, p) => n + p.cost, 0),
+      test: (ctx) => {
+        for (const t of tests) if (t(ctx)) return true;
+        return false;
+      },
     },
-  };
+    orNeed(parts),
+  );
 }
 
 /**
@@ -97,7 +126,7 @@ export function compileSigmaRule(model: SigmaRuleModel, options: CompileOptions,
         }
       }
       if (!ok) continue;
-      const node = checks.length === 0 ? { cost: 0, test: () => true } : andOf(checks);
+      const node: Node = checks.length === 0 ? { cost: 0, test: () => true } : andOf(checks);
       alternatives.push({ checks: [...checks].sort((a, b) => a.cost - b.cost), node });
     }
     if (!ok) continue;
@@ -106,6 +135,7 @@ export function compileSigmaRule(model: SigmaRuleModel, options: CompileOptions,
       name: ident.name,
       cost: combined.cost,
       test: combined.test,
+      ...(combined.need ? { need: combined.need } : {}),
       explain: (ctx) => {
         const alt = alternatives.find((a) => a.node.test(ctx));
         return alt ? alt.checks.map((c) => c.explain(ctx)).join(', ') : '';
@@ -177,5 +207,11 @@ export function compileSigmaRule(model: SigmaRuleModel, options: CompileOptions,
     },
   };
   if (inactive !== undefined) rule.inactive = inactive;
+  if (root.need) rule.need = dedupe(root.need);
   return { rule, problems };
+}
+
+function dedupe(needs: Need[]): Need[] {
+  const seen = new Set<number>();
+  return needs.filter((n) => (seen.has(n.needle) ? false : (seen.add(n.needle), true)));
 }

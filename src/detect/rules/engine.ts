@@ -13,7 +13,7 @@ import { loadRuleFiles, type LoadedFiles } from './load.js';
 import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtension, type SigmaMapping } from './mapping.js';
 import type { RuleModel, SigmaRuleModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
-import { buildRuleSet, fingerprint, type LoadReport, type RuleEntry, type RuleSet } from './ruleset.js';
+import { buildRuleSet, fingerprint, type DispatchGroup, type LoadReport, type RuleEntry, type RuleSet } from './ruleset.js';
 
 type RulesConfig = Config['rules'];
 
@@ -274,8 +274,8 @@ export class RuleEngine implements Detector {
         ctx.reset(event, time);
         const dataset = event.event?.dataset;
         const groups = typeof dataset === 'string' ? set.byDataset.get(dataset) : undefined;
-        if (groups) for (const g of groups) this.runGroup(g.gate, g.rules, out);
-        for (const g of set.anyDataset) this.runGroup(g.gate, g.rules, out);
+        if (groups) for (const g of groups) this.runGroup(g, out);
+        for (const g of set.anyDataset) this.runGroup(g, out);
       } catch {
         // One bad event (or a rule bug it triggers) never stops the stream: skip and count.
         this.counters.failed++;
@@ -289,9 +289,33 @@ export class RuleEngine implements Detector {
     return out;
   }
 
-  private runGroup(gate: (c: RuleSet['ctx']) => boolean, rules: RuleEntry[], out: Detection[]): void {
+  /**
+   * Runs the rules of one logsource group: those without a necessary literal always, the others only when one of
+   * their literals occurs in the event (found by one automaton pass per field), in rule order.
+   */
+  private runGroup(group: DispatchGroup, out: Detection[]): void {
     const ctx = this.set.ctx;
-    if (!gate(ctx)) return;
+    if (!group.gate(ctx)) return;
+    let rules = group.always;
+    if (group.scanSlots.length > 0) {
+      for (const slot of group.scanSlots) ctx.scan(slot);
+      const stamp = ctx.current;
+      let picked: number[] | undefined;
+      for (const id of ctx.found) {
+        const indices = group.byNeedle[id];
+        if (!indices) continue;
+        for (const i of indices) {
+          if (group.picked[i] === stamp) continue;
+          group.picked[i] = stamp;
+          (picked ??= []).push(i);
+        }
+      }
+      if (picked) {
+        for (const i of group.alwaysIndex) picked.push(i);
+        picked.sort((a, b) => a - b);
+        rules = picked.map((i) => group.rules[i]!);
+      }
+    }
     for (const rule of rules) {
       if ((this.disabled.size > 0 && this.disabled.has(rule.key)) || !rule.compiled!.match(ctx)) continue;
       this.hits.set(rule.key, (this.hits.get(rule.key) ?? 0) + 1);

@@ -107,6 +107,8 @@ export class EvalContext {
   private readonly lows: string[][];
   private readonly scanStamp: Int32Array;
   readonly hits: Int32Array;
+  /** Needle ids found in this event so far (in the slots scanned so far). */
+  readonly found: number[] = [];
 
   constructor(readonly table: FieldTable) {
     const n = table.paths.length;
@@ -124,6 +126,7 @@ export class EvalContext {
     this.event = event;
     this.doc = event as unknown as Record<string, unknown>;
     this.time = time;
+    this.found.length = 0;
     this.stamp++;
     if (this.stamp === 0x7fffffff) {
       // Stamps wrap after 2^31 events: start over with cleared tables.
@@ -161,13 +164,23 @@ export class EvalContext {
     return this.lows[slot]!;
   }
 
-  /** True when the lowered literal `needle` occurs in the slot's value (one automaton pass per slot and event). */
-  found(slot: number, needle: number): boolean {
+  /** The current event's stamp (changes with every event). */
+  get current(): number {
+    return this.stamp;
+  }
+
+  /** Runs the slot's automaton over its value once per event. */
+  scan(slot: number): void {
     if (this.scanStamp[slot] !== this.stamp) {
       this.scanStamp[slot] = this.stamp;
       const automaton = this.table.automata[slot];
-      if (automaton) for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp);
+      if (automaton) for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
     }
+  }
+
+  /** True when the lowered literal `needle` occurs in the slot's value (one automaton pass per slot and event). */
+  has(slot: number, needle: number): boolean {
+    this.scan(slot);
     return this.hits[needle] === this.stamp;
   }
 }

@@ -22,8 +22,16 @@ export interface CompileEnv {
   placeholders: Readonly<Record<string, readonly string[]>>;
 }
 
+/** "The slot's text contains this literal": a necessary condition of a check, found by the automaton. */
+export interface Need {
+  slot: number;
+  needle: number;
+}
+
 /** One compiled detection item. */
 export interface Check {
+  /** When set, the check can only hold if one of these literals was found (a prefilter for whole rules). */
+  need?: Need[];
   test(ctx: EvalContext): boolean;
   /** What matched, for the detection's reason (only called when test is true). */
   explain(ctx: EvalContext): string;
@@ -38,6 +46,7 @@ interface ValueTest {
   test(ctx: EvalContext): boolean;
   /** Set for a case-insensitive equality: the lowered text, so long value lists become one Set lookup. */
   eq?: string;
+  need?: Need;
 }
 
 const DEFAULT_KEYWORD_FIELDS = ['message', 'event.original'];
@@ -181,13 +190,14 @@ function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot:
       const text = shape.text;
       const needle = guard(text)!;
       const kind = shape.kind;
+      const need = { slot, needle };
       if (!cased) {
-        if (kind === 'contains') return { label, cost: 1, test: (ctx) => ctx.found(slot, needle) };
-        if (kind === 'startswith') return { label, cost: 2, test: (ctx) => ctx.found(slot, needle) && anyStartsWith(ctx.lowered(slot), text) };
-        return { label, cost: 2, test: (ctx) => ctx.found(slot, needle) && anyEndsWith(ctx.lowered(slot), text) };
+        if (kind === 'contains') return { label, cost: 1, need, test: (ctx) => ctx.has(slot, needle) };
+        if (kind === 'startswith') return { label, cost: 2, need, test: (ctx) => ctx.has(slot, needle) && anyStartsWith(ctx.lowered(slot), text) };
+        return { label, cost: 2, need, test: (ctx) => ctx.has(slot, needle) && anyEndsWith(ctx.lowered(slot), text) };
       }
       const check = kind === 'contains' ? anyIncludes : kind === 'startswith' ? anyStartsWith : anyEndsWith;
-      return { label, cost: 3, test: (ctx) => ctx.found(slot, needle) && check(ctx.strings(slot), text) };
+      return { label, cost: 3, need, test: (ctx) => ctx.has(slot, needle) && check(ctx.strings(slot), text) };
     }
     case 'any':
       return { label, cost: 1, test: (ctx) => ctx.strings(slot).length > 0 };
@@ -200,7 +210,7 @@ function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot:
       };
       const pick = cased ? (ctx: EvalContext) => ctx.strings(slot) : (ctx: EvalContext) => ctx.lowered(slot);
       if (needle === undefined) return { label, cost: 6, test: (ctx) => run(pick(ctx)) };
-      return { label, cost: 3, test: (ctx) => ctx.found(slot, needle) && run(pick(ctx)) };
+      return { label, cost: 3, need: { slot, needle }, test: (ctx) => ctx.has(slot, needle) && run(pick(ctx)) };
     }
   }
 }
@@ -529,7 +539,14 @@ export function compileItem(item: DetectionItem, env: CompileEnv): Check {
     const hits = allTests.filter((t) => t.test(ctx)).map((t) => t.label);
     return hits.length > 0 ? hits.slice(0, 3).join(all ? ' and ' : '; ') : display;
   };
-  return { test, explain, cost: Math.max(1, Math.min(100, costOf(allTests) / Math.max(1, all ? 1 : allTests.length) + (negate ? 1 : 0))) };
+  const check: Check = { test, explain, cost: Math.max(1, Math.min(100, costOf(allTests) / Math.max(1, all ? 1 : allTests.length) + (negate ? 1 : 0))) };
+  // A necessary literal: with OR, every value must bring one; with `all`, one value's suffice.
+  if (!negate && !nullCheck) {
+    const needsOf = (ts: ValueTest[]): Need[] | undefined => (ts.length > 0 && ts.every((t) => t.need) ? ts.map((t) => t.need!) : undefined);
+    const need = all && values.length > 1 ? perValue.map(needsOf).find((n) => n !== undefined) : needsOf(allTests);
+    if (need) check.need = need;
+  }
+  return check;
 }
 
 /**

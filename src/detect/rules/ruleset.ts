@@ -41,6 +41,15 @@ export interface DispatchGroup {
   entry: LogsourceEntry;
   gate: (ctx: EvalContext) => boolean;
   rules: RuleEntry[];
+  /** Rules evaluated on every event of the group (no necessary literal known), and their indices in `rules`. */
+  always: RuleEntry[];
+  alwaysIndex: number[];
+  /** Needle id → rules that can only match when it occurs. */
+  byNeedle: (number[] | undefined)[];
+  /** Slots whose automata must run before `byNeedle` is consulted. */
+  scanSlots: number[];
+  /** Per rule (by index in `rules`), the event stamp it was last picked at. */
+  picked: Int32Array;
 }
 
 export interface LoadReport {
@@ -215,8 +224,25 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     const entry = e.compiled?.entry;
     if (!entry || e.inactive) continue;
     let g = groups.get(entry);
-    if (!g) groups.set(entry, (g = { entry, gate: gateFor(entry, table), rules: [] }));
+    if (!g) groups.set(entry, (g = { entry, gate: gateFor(entry, table), rules: [], always: [], alwaysIndex: [], byNeedle: [], scanSlots: [], picked: new Int32Array(0) }));
     g.rules.push(e);
+  }
+  for (const g of groups.values()) {
+    const slots = new Set<number>();
+    g.rules.forEach((rule, index) => {
+      const need = rule.compiled!.need;
+      if (!need || need.length > 64) {
+        g.always.push(rule);
+        g.alwaysIndex.push(index);
+        return;
+      }
+      for (const n of need) {
+        slots.add(n.slot);
+        (g.byNeedle[n.needle] ??= []).push(index);
+      }
+    });
+    g.scanSlots = [...slots];
+    g.picked = new Int32Array(g.rules.length);
   }
   const byDataset = new Map<string, DispatchGroup[]>();
   const anyDataset: DispatchGroup[] = [];

