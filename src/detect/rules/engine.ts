@@ -8,7 +8,7 @@ import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import type { Detection, Detector, Severity } from '../../core/detection.js';
 import type { EcsEvent } from '../../core/event.js';
-import { DEFAULT_WINDOW_LIMITS, type CorrelationFire, type WindowLimits } from '../correlate/correlation.js';
+import { DEFAULT_WINDOW_LIMITS, type CorrelationFire, type CorrelationInput, type WindowLimits } from '../correlate/correlation.js';
 import { loadRuleFiles, type LoadedFiles } from './load.js';
 import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtension, type SigmaMapping } from './mapping.js';
 import type { RuleModel, SigmaRuleModel } from './model.js';
@@ -296,7 +296,6 @@ export class RuleEngine implements Detector {
   private runGroup(group: DispatchGroup, out: Detection[]): void {
     const ctx = this.set.ctx;
     if (!group.gate(ctx)) return;
-    let rules = group.always;
     if (group.scanSlots.length > 0) {
       for (const slot of group.scanSlots) ctx.scan(slot);
       const stamp = ctx.current;
@@ -313,24 +312,29 @@ export class RuleEngine implements Detector {
       if (picked) {
         for (const i of group.alwaysIndex) picked.push(i);
         picked.sort((a, b) => a - b);
-        rules = picked.map((i) => group.rules[i]!);
+        for (const i of picked) this.runRule(group.rules[i]!, out);
+        return;
       }
     }
-    for (const rule of rules) {
-      if ((this.disabled.size > 0 && this.disabled.has(rule.key)) || !rule.compiled!.match(ctx)) continue;
-      this.hits.set(rule.key, (this.hits.get(rule.key) ?? 0) + 1);
-      if (rule.emits || this.options.emitSilent) out.push(this.sigmaDetection(rule));
-      if (rule.listeners.length > 0) {
-        const event = ctx.event;
-        this.feed(rule, { time: ctx.time, timestamp: event['@timestamp'], id: event.event.id, doc: ctx.doc }, out);
-      }
+    for (const rule of group.always) this.runRule(rule, out);
+  }
+
+  private runRule(rule: RuleEntry, out: Detection[]): void {
+    const ctx = this.set.ctx;
+    if ((this.disabled.size > 0 && this.disabled.has(rule.key)) || !rule.compiled!.match(ctx)) return;
+    this.hits.set(rule.key, (this.hits.get(rule.key) ?? 0) + 1);
+    if (rule.emits || this.options.emitSilent) out.push(this.sigmaDetection(rule));
+    if (rule.listeners.length > 0) {
+      const event = ctx.event;
+      this.feed(rule, { ref: 0, time: ctx.time, timestamp: event['@timestamp'], id: event.event.id, doc: ctx.doc }, out);
     }
   }
 
-  private feed(rule: RuleEntry, input: { time: number; timestamp: string; id: string; doc: Record<string, unknown> }, out: Detection[]): void {
+  private feed(rule: RuleEntry, input: CorrelationInput, out: Detection[]): void {
     for (const { target, ref } of rule.listeners) {
-      if (this.disabled.has(target.key)) continue;
-      const fire = target.detector!.offer({ ...input, ref });
+      if (this.disabled.size > 0 && this.disabled.has(target.key)) continue;
+      input.ref = ref; // detectors read the input during offer() and keep none of it
+      const fire = target.detector!.offer(input);
       if (!fire) continue;
       this.hits.set(target.key, (this.hits.get(target.key) ?? 0) + 1);
       if (target.emits || this.options.emitSilent) out.push(this.correlationDetection(target, fire));
@@ -340,7 +344,7 @@ export class RuleEngine implements Detector {
         const model = target.model;
         if (model.kind === 'correlation') model.groupBy.forEach((name, i) => (doc[name] = Object.values(fire.group)[i]));
         Object.assign(doc, fire.group);
-        this.feed(target, { time: fire.time, timestamp: fire.timestamp, id: fire.evidence[fire.evidence.length - 1] ?? '', doc }, out);
+        this.feed(target, { ref: 0, time: fire.time, timestamp: fire.timestamp, id: fire.evidence[fire.evidence.length - 1] ?? '', doc }, out);
       }
     }
   }

@@ -4,17 +4,21 @@
 import { getField, type EcsEvent } from '../../core/event.js';
 import { AhoCorasick } from './aho-corasick.js';
 
-/** Reads a dotted ECS field: the nested path first, else getField (literal dotted keys). */
+/**
+ * Reads a dotted ECS field: the nested path (what parsers and the JSON normalizer produce); where it is missing,
+ * a literal dotted key (`{"url.query": …}`) through getField, only when the document has a dotted key at the top.
+ */
 function accessor(path: string): (doc: Record<string, unknown>) => unknown {
   const segments = path.split('.');
   if (segments.length === 1) return (doc) => doc[path];
+  const head = segments[0]!;
   return (doc) => {
-    let node: unknown = doc;
-    for (let i = 0; i < segments.length; i++) {
+    let node: unknown = doc[head];
+    for (let i = 1; i < segments.length && node !== undefined; i++) {
       if (node === null || typeof node !== 'object') return getField(doc, path);
       node = (node as Record<string, unknown>)[segments[i]!];
-      if (node === undefined) return i === 0 ? undefined : getField(doc, path);
     }
+    if (node === undefined && path in doc) return doc[path];
     return node;
   };
 }
@@ -147,21 +151,28 @@ export class EvalContext {
     return this.raw[slot];
   }
 
+  // The arrays below are reused from event to event (cleared, not reallocated): a test must not keep them.
   strings(slot: number): string[] {
+    const out = (this.strs[slot] ??= []);
     if (this.strStamp[slot] !== this.stamp) {
       this.strStamp[slot] = this.stamp;
-      this.strs[slot] = toStrings(this.value(slot));
+      out.length = 0;
+      const v = this.value(slot);
+      if (typeof v === 'string') out.push(v);
+      else if (v !== undefined && v !== null) toStrings(v, out);
     }
-    return this.strs[slot]!;
+    return out;
   }
 
   lowered(slot: number): string[] {
+    const out = (this.lows[slot] ??= []);
     if (this.lowStamp[slot] !== this.stamp) {
       this.lowStamp[slot] = this.stamp;
+      out.length = 0;
       const s = this.strings(slot);
-      this.lows[slot] = s.length === 1 ? [s[0]!.toLowerCase()] : s.map((v) => v.toLowerCase());
+      for (let i = 0; i < s.length; i++) out.push(s[i]!.toLowerCase());
     }
-    return this.lows[slot]!;
+    return out;
   }
 
   /** The current event's stamp (changes with every event). */
