@@ -22,7 +22,7 @@ export interface RuleSetOptions {
 export type Stateful = SigmaCorrelation | RateSpike;
 
 export interface RuleEntry {
-  /** Stable id: the rule's `id`, else its `name`, else file#document. */
+  /** Stable id: the rule's `id`, else its `name`, else file:line. */
   key: string;
   model: RuleModel;
   kind: 'sigma' | 'correlation' | 'baseline';
@@ -75,8 +75,9 @@ export interface RuleSet {
   report: LoadReport;
 }
 
-function ruleKey(model: RuleModel, index: number): string {
-  return model.id ?? model.name ?? `${model.file}#${index}`;
+/** The rule's `id`, else its `name`, else where it is (`file:line`, stable while the file is unchanged). */
+function ruleKey(model: RuleModel, _index: number): string {
+  return model.id ?? model.name ?? `${model.file}:${model.line}`;
 }
 
 function stableJson(value: unknown): string {
