@@ -11,6 +11,7 @@ import type { Credentials } from './auth/credentials.js';
 import type { AlertManager } from '../alerts/manager.js';
 import type { IncidentTracker } from '../alerts/incidents.js';
 import { registerIncidentRoutes } from './alerts/incidents.js';
+import { registerRuleRoutes, type RuleRoutesDeps } from './rules/routes.js';
 import { registerAlertRoutes } from './alerts/routes.js';
 import { registerAuth, type RouteAccess } from './auth/hook.js';
 import { registerBodies } from './body.js';
@@ -18,7 +19,7 @@ import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerHealthRoutes, type HealthSource } from './health/routes.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
   store: EventStore;
   credentials: Credentials;
@@ -120,6 +121,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerEsRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
+  registerRuleRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;
