@@ -9,6 +9,7 @@ import type { Top } from '../lib/types.js';
 export const RANGES = [
   { value: 'now-15m', label: 'Last 15 minutes' },
   { value: 'now-1h', label: 'Last hour' },
+  { value: 'now-3h', label: 'Last 3 hours' },
   { value: 'now-6h', label: 'Last 6 hours' },
   { value: 'now-24h', label: 'Last 24 hours' },
   { value: 'now-7d', label: 'Last 7 days' },

@@ -12,7 +12,7 @@ const NAV = [
   { path: '/overview', label: 'Overview', icon: '◧' },
   { path: '/logs', label: 'Logs', icon: '≣' },
   { path: '/alerts', label: 'Alerts', icon: '⚑' },
-  { path: '/incidents', label: 'Incidents', icon: '⛬' },
+  { path: '/incidents', label: 'Incidents', icon: '▣' },
   { path: '/map', label: 'Threat map', icon: '◍' },
   { path: '/health', label: 'System health', icon: '♥' },
   { path: '/rules', label: 'Rules', icon: '⚙' },

@@ -75,13 +75,15 @@ function LiveRate() {
     const names = new Set<string>();
     for (const r of rates) for (const k of Object.keys(r.datasets)) names.add(k);
     const list = [...names].slice(0, 8);
+    const xs = rates.map((r) => Date.parse(r.at) / 1000);
+    if (list.length === 0) return { series: [{ label: 'events/s', color: '#38bdf8' }], data: [xs, rates.map((r) => r.total)] };
     return {
       series: list.map((n) => ({ label: n, color: colorFor(n) })),
-      data: [rates.map((r) => Date.parse(r.at) / 1000), ...list.map((n) => rates.map((r) => r.datasets[n] ?? 0))],
+      data: [xs, ...list.map((n) => rates.map((r) => r.datasets[n] ?? 0))],
     };
   }, [rates]);
   if (rates.length < 2) return <Empty>Waiting for the live stream…</Empty>;
-  return <Chart data={data.data} series={data.series.length ? data.series : [{ label: 'events/s', color: '#38bdf8' }]} height={150} />;
+  return <Chart data={data.data} series={data.series} height={150} />;
 }
 
 function SeverityBreakdown(props: { tick: number }) {
@@ -159,7 +161,7 @@ export function OverviewPage() {
       </header>
       <FilterBar filters={filters} error={overTime.error?.id === 'bad_query' ? overTime.error.message : undefined} />
       <div class="stats">
-        <Stat label="Events in range" value={overTime.data ? num(overTime.data.total) : '…'} testid="stat-events" />
+        <Stat label="Events in range" value={overTime.data ? overTime.data.total.toLocaleString('en-US') : '…'} testid="stat-events" />
         <Stat label="Events / s now" value={liveRate === undefined ? '…' : num(liveRate)} hint="all sources, live" />
         <Stat
           label="Open alerts"
