@@ -8,6 +8,8 @@ need=()
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# Debian's Chromium, driven by playwright-core for the dashboard's browser tests (browser downloads fail here).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} (Debian packages used by the tests)"
@@ -19,6 +21,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 npx tsc -p tsconfig.json --noEmit
+npx tsc -p web/tsconfig.json
+node scripts/build-web.mjs
 mapfile -t files < <(find src test -name '*.test.ts' 2>/dev/null | sort)
 if [ $# -gt 0 ]; then files=("$@"); fi
 exec node --import tsx --test --test-reporter=spec "${files[@]}"

@@ -18,6 +18,10 @@ import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerHealthRoutes, type HealthSource } from './health/routes.js';
+import { SessionStore } from './session/sessions.js';
+import { registerSessionRoutes } from './session/routes.js';
+import { registerStreamRoutes } from './stream/routes.js';
+import { registerUiRoutes } from './ui/routes.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
@@ -33,6 +37,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   /** Extra health sections (inputs, collectors). */
   health?: HealthSource[];
   tls?: { cert: string; key: string };
+  /** Dashboard sessions: idle and absolute lifetimes. */
+  sessions?: { idle_minutes: number; max_hours: number };
 }
 
 /** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
@@ -114,7 +120,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  registerAuth(app, deps.credentials);
+  const sessions = new SessionStore(deps.credentials, { idleMs: (deps.sessions?.idle_minutes ?? 720) * 60_000, maxAgeMs: (deps.sessions?.max_hours ?? 168) * 3_600_000 });
+  registerAuth(app, deps.credentials, sessions);
   registerBodies(app);
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, deps);
@@ -122,6 +129,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
   registerRuleRoutes(app, deps);
+  registerSessionRoutes(app, { sessions, secure: deps.tls !== undefined });
+  registerStreamRoutes(app, { ...deps, sessions });
+  registerUiRoutes(app);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

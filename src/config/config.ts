@@ -104,6 +104,13 @@ export const configSchema = z.strictObject({
       escalate_after_minutes: z.number().min(0.1).default(15),
     })
     .prefault({}),
+  /** Dashboard logins: a session unused for `idle_minutes`, or older than `max_hours`, ends. */
+  sessions: z
+    .strictObject({
+      idle_minutes: z.number().min(1).default(720),
+      max_hours: z.number().min(0.1).default(168),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -165,6 +165,12 @@ export class Credentials {
     return { kind: 'user', name: user.name, role: user.role };
   }
 
+  /** A user as the file has them now (re-read at most once a second), for sessions that outlive a change. */
+  findUser(name: string): UserRecord | undefined {
+    this.refresh();
+    return this.data.users.find((u) => u.name === name);
+  }
+
   addUser(name: string, role: Role, password: string): UserRecord {
     this.reload();
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(name)) throw new VigilError('bad_request', 'a user name is 1-64 letters, digits or _ . @ -');

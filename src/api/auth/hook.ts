@@ -24,7 +24,12 @@ function decodeBase64(text: string): string | undefined {
   return Buffer.from(text, 'base64').toString('utf8');
 }
 
-export function registerAuth(app: FastifyInstance, credentials: Credentials): void {
+/** A second way in for browsers: the dashboard's session cookie (api/session/), which also checks CSRF. */
+export interface CookieAuth {
+  authenticate(request: FastifyRequest): Principal | undefined;
+}
+
+export function registerAuth(app: FastifyInstance, credentials: Credentials, cookieAuth?: CookieAuth): void {
   const basicCache = new Map<string, { principal: Principal; until: number }>();
 
   function authenticate(request: FastifyRequest): Principal | undefined {
@@ -70,7 +75,8 @@ export function registerAuth(app: FastifyInstance, credentials: Credentials): vo
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access;
     if (access === 'public') return;
-    const principal = authenticate(request);
+    // An Authorization header wins; without one, the session cookie.
+    const principal = request.headers.authorization === undefined && cookieAuth ? cookieAuth.authenticate(request) : authenticate(request);
     if (!principal) {
       void reply.header('WWW-Authenticate', 'Bearer realm="vigil"');
       throw new VigilError('unauthorized', 'authentication required: send "Authorization: Bearer <token>" (create one with `vigil token create`)');

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestVigil } from '../../testing/runtime.js';
+import { Credentials } from '../auth/credentials.js';
+import { SessionStore } from './sessions.js';
+
+const PASSWORD = 'a long admin password';
+
+test('login sets an HttpOnly SameSite=Strict cookie that authenticates reads; changes need the CSRF token; logout ends it', async () => {
+  const vigil = await startTestVigil({}, { env: { VIGIL_ADMIN_PASSWORD: PASSWORD } });
+  try {
+    const login = (password: string, headers: Record<string, string> = {}) =>
+      fetch(`${vigil.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ username: 'admin', password }) });
+    const wrong = await login('nope');
+    assert.equal(wrong.status, 401);
+    assert.equal(wrong.headers.get('set-cookie'), null);
+    // Login CSRF: another site cannot log the browser in.
+    assert.equal((await login(PASSWORD, { origin: 'https://evil.example' })).status, 403);
+
+    const ok = await login(PASSWORD);
+    assert.equal(ok.status, 200);
+    const setCookie = ok.headers.get('set-cookie') ?? '';
+    assert.match(setCookie, /^vigil_session=[A-Za-z0-9_-]{40,}; Path=\/; HttpOnly; SameSite=Strict$/);
+    const body = (await ok.json()) as { user: string; role: string; csrf: string };
+    assert.equal(body.user, 'admin');
+    assert.equal(body.role, 'admin');
+    const cookie = setCookie.split(';')[0]!;
+
+    const me = (await (await fetch(`${vigil.url}/api/v1/session`, { headers: { cookie } })).json()) as { csrf: string };
+    assert.equal(me.csrf, body.csrf);
+    assert.equal((await fetch(`${vigil.url}/api/v1/alerts`, { headers: { cookie } })).status, 200);
+    assert.equal((await fetch(`${vigil.url}/api/v1/alerts`, { headers: { cookie: 'vigil_session=forged-session-value-000000000' } })).status, 401);
+
+    const suppress = (headers: Record<string, string>) =>
+      fetch(`${vigil.url}/api/v1/suppressions`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ entity: '192.0.2.1' }) });
+    assert.equal((await suppress({})).status, 403);
+    assert.equal((await suppress({ 'x-csrf-token': body.csrf.slice(1) })).status, 403);
+    assert.equal((await suppress({ 'x-csrf-token': body.csrf })).status, 201);
+    // A bearer token needs no CSRF token: no browser sends it by itself.
+    assert.equal((await vigil.call('/api/v1/suppressions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ entity: '192.0.2.2' }) })).status, 201);
+
+    assert.equal((await fetch(`${vigil.url}/api/v1/session`, { method: 'DELETE', headers: { cookie } })).status, 403);
+    const out = await fetch(`${vigil.url}/api/v1/session`, { method: 'DELETE', headers: { cookie, 'x-csrf-token': body.csrf } });
+    assert.equal(out.status, 204);
+    assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
+    assert.equal((await fetch(`${vigil.url}/api/v1/alerts`, { headers: { cookie } })).status, 401);
+    assert.equal((await fetch(`${vigil.url}/api/v1/session`, { headers: { cookie } })).status, 401);
+  } finally {
+    await vigil.close();
+  }
+});
+
+test('sessions expire when idle and at their maximum age; a removed user is logged out; guessing is slowed down', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-session-'));
+  try {
+    const credentials = new Credentials(dir);
+    credentials.addUser('ana', 'analyst', 'analyst password');
+    credentials.addUser('vera', 'viewer', 'viewer password');
+    let now = 1_000_000;
+    const sessions = new SessionStore(credentials, { idleMs: 60_000, maxAgeMs: 3_600_000, now: () => now });
+
+    const a = sessions.login('ana', 'analyst password', '127.0.0.1');
+    assert.equal(sessions.principalOf(a.id)?.principal.role, 'analyst');
+    now += 59_000;
+    assert.ok(sessions.get(a.id), 'used within the idle time: still there');
+    now += 61_000;
+    assert.equal(sessions.get(a.id), undefined, 'idle too long');
+
+    const b = sessions.login('ana', 'analyst password', '127.0.0.1');
+    for (let i = 0; i < 100; i++) {
+      now += 50_000;
+      if (!sessions.get(b.id)) break;
+    }
+    assert.equal(sessions.get(b.id), undefined, 'past the maximum age however busy');
+    assert.ok(now - b.session.created <= 3_600_000 + 50_000);
+
+    const v = sessions.login('vera', 'viewer password', '127.0.0.1');
+    credentials.removeUser('vera');
+    assert.equal(sessions.principalOf(v.id), undefined);
+
+    for (let i = 0; i < 5; i++) assert.throws(() => sessions.login('ana', 'guess', '198.51.100.9'), /wrong user name or password/);
+    assert.throws(() => sessions.login('ana', 'analyst password', '198.51.100.9'), /too many failed logins/);
+    assert.ok(sessions.login('ana', 'analyst password', '127.0.0.1'), 'another client is not locked out');
+    now += 5 * 60_000 + 1;
+    assert.ok(sessions.login('ana', 'analyst password', '198.51.100.9'), 'the brake lifts after the window');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

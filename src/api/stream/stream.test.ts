@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Detection } from '../../core/detection.js';
+import { startTestVigil, type TestVigil } from '../../testing/runtime.js';
+
+interface Message {
+  id?: string;
+  event: string;
+  data: unknown;
+}
+
+/** Reads server-sent events from a real HTTP response (WHATWG HTML §9.2 framing). */
+async function openStream(vigil: TestVigil, headers: Record<string, string> = {}) {
+  const controller = new AbortController();
+  const res = await vigil.call('/api/v1/stream', { headers, signal: controller.signal });
+  const messages: Message[] = [];
+  const waiters: (() => void)[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  void (async () => {
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const m: Message = { event: 'message', data: undefined };
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event: ')) m.event = line.slice(7);
+            else if (line.startsWith('data: ')) m.data = JSON.parse(line.slice(6));
+            else if (line.startsWith('id: ')) m.id = line.slice(4);
+          }
+          if (m.data !== undefined) messages.push(m);
+          waiters.splice(0).forEach((w) => w());
+        }
+      }
+    } catch {
+      // aborted
+    }
+  })();
+  const next = async (event: string, match: (data: never) => boolean = () => true, timeoutMs = 5000): Promise<Message> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = messages.find((m) => m.event === event && match(m.data as never));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no ${event} message within ${timeoutMs} ms; got ${messages.map((m) => m.event).join(', ')}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 100);
+      });
+    }
+  };
+  return { res, next, messages, close: () => controller.abort() };
+}
+
+const detection = (ip: string): Detection => ({
+  source: { kind: 'sigma', id: 'stream-test', title: 'Stream test', author: 'Vigil tests' },
+  severity: 'high',
+  timestamp: new Date().toISOString(),
+  entity: { field: 'source.ip', value: ip },
+  evidence: [],
+  reason: `seen ${ip}`,
+});
+
+test('the stream sends hello, per-dataset rates each second, new and updated alerts, and replays what a reconnecting client missed', async () => {
+  const vigil = await startTestVigil();
+  try {
+    assert.equal((await vigil.call('/api/v1/stream', { token: null })).status, 401);
+    const stream = await openStream(vigil);
+    assert.equal(stream.res.status, 200);
+    assert.match(stream.res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const hello = (await stream.next('hello')).data as { role: string };
+    assert.equal(hello.role, 'admin');
+    await stream.next('health');
+
+    const post = await vigil.call('/api/v1/events', { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: '{"event":{"dataset":"app"},"message":"a"}\n{"event":{"dataset":"app"},"message":"b"}\n{"event":{"dataset":"web"},"message":"c"}' });
+    assert.equal(post.status, 200);
+    const rates = (await stream.next('rates', (d: { total: number }) => d.total > 0)).data as { total: number; datasets: Record<string, number> };
+    assert.deepEqual(rates.datasets, { app: 2, web: 1 });
+
+    vigil.runtime.alerts.handle([detection('192.0.2.1')]);
+    const created = await stream.next('alert', (d: { alert: { entity: { value: string } } }) => d.alert.entity.value === '192.0.2.1');
+    const data = created.data as { change: string; alert: { id: string; count: number; history?: unknown } };
+    assert.equal(data.change, 'created');
+    assert.equal(data.alert.history, undefined, 'the audit trail stays on the alert page');
+    vigil.runtime.alerts.handle([detection('192.0.2.1')]);
+    const updated = await stream.next('alert', (d: { change: string }) => d.change === 'updated');
+    assert.equal((updated.data as { alert: { count: number } }).alert.count, 2);
+    stream.close();
+
+    // A client that comes back names the last message it saw and gets the ones after it.
+    const again = await openStream(vigil, { 'last-event-id': created.id! });
+    const replayed = await again.next('alert');
+    assert.equal(replayed.id, updated.id);
+    again.close();
+  } finally {
+    await vigil.close();
+  }
+});
