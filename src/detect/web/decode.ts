@@ -75,61 +75,117 @@ export function formDecode(s: string): string {
   return percentDecode(unescapeLog(s).replaceAll('+', ' '));
 }
 
+/**
+ * Decodes the UTF-8 sequences in a byte string (as percentDecode returns), leaving bytes that are not valid UTF-8 —
+ * including overlong forms such as `%c0%ae`, which RFC 3629 §3 forbids — as they are.
+ */
+export function utf8Decode(s: string): string {
+  let i = 0;
+  const n = s.length;
+  while (i < n && s.charCodeAt(i) < 0x80) i++;
+  if (i === n) return s;
+  let out = s.slice(0, i);
+  while (i < n) {
+    const b0 = s.charCodeAt(i);
+    let need = 0;
+    let min = 0;
+    let cp = 0;
+    if (b0 >= 0xc2 && b0 <= 0xdf) [need, min, cp] = [1, 0x80, b0 & 0x1f];
+    else if (b0 >= 0xe0 && b0 <= 0xef) [need, min, cp] = [2, 0x800, b0 & 0x0f];
+    else if (b0 >= 0xf0 && b0 <= 0xf4) [need, min, cp] = [3, 0x10000, b0 & 0x07];
+    let ok = need > 0 && i + need < n;
+    for (let k = 1; ok && k <= need; k++) {
+      const b = s.charCodeAt(i + k);
+      if (b < 0x80 || b > 0xbf) ok = false;
+      else cp = (cp << 6) | (b & 0x3f);
+    }
+    if (ok && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
+      out += String.fromCodePoint(cp);
+      i += need + 1;
+    } else {
+      out += s[i];
+      i++;
+    }
+  }
+  return out;
+}
+
+/**
+ * Folds the full-width forms of ASCII (U+FF01-U+FF5E, Unicode block "Halfwidth and Fullwidth Forms") to ASCII, as
+ * Windows "best fit" code page conversion and NFKC normalization in some frameworks do: `＜script＞` is `<script>`.
+ */
+export function foldFullwidth(s: string): string {
+  if (!/[\uff01-\uff5e]/.test(s)) return s;
+  return s.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
 /** The named character references attackers use to hide markup and URL schemes (HTML Living Standard §13.5). */
 const NAMED_REFERENCES: Record<string, string> = {
   lt: '<', gt: '>', amp: '&', quot: '"', apos: "'", colon: ':', sol: '/', bsol: '\\', lpar: '(', rpar: ')',
   semi: ';', equals: '=', excl: '!', num: '#', percnt: '%', period: '.', comma: ',', tab: '\t', newline: '\n',
-  nbsp: '\u00a0', grave: '`', lsqb: '[', rsqb: ']', lcub: '{', rcub: '}', plus: '+', dollar: '$', quest: '?',
+  nbsp: '\u00a0', grave: '`', lsqb: '[', rsqb: ']', lcub: '{', rcub: '}', lbrace: '{', rbrace: '}', plus: '+',
+  dollar: '$', quest: '?', lbrack: '[', rbrack: ']', ast: '*', midast: '*', hyphen: '-', dash: '-', vert: '|',
 };
 
+/** Longest name in NAMED_REFERENCES. */
+const MAX_NAMED = 8;
+
 /**
- * Decodes HTML character references: `&#106;`, `&#x6A;` (the `;` optional, leading zeros allowed, as browsers
- * accept) and the named ones in NAMED_REFERENCES (case-insensitive). Unknown references stay as written.
+ * The character reference starting at `i` (which holds `&`): `&#106;`, `&#x6A;` (the `;` optional, any number of
+ * leading zeros, as browsers accept) or a name from NAMED_REFERENCES (case-insensitive, longest match, `;` optional).
+ * Returns the character and the index after the reference, or undefined when there is none.
  */
+export function referenceAt(s: string, i: number): { char: string; next: number } | undefined {
+  const n = s.length;
+  if (i + 1 < n && s.charCodeAt(i + 1) === 35) {
+    let j = i + 2;
+    const hex = j < n && (s.charCodeAt(j) | 32) === 120;
+    if (hex) j++;
+    const digitsStart = j;
+    while (j < n && s.charCodeAt(j) === 48) j++;
+    let value = 0;
+    const significant = j;
+    while (j < n && j - significant < 8) {
+      const c = s.charCodeAt(j);
+      const d = hex ? hexValue(c) : c >= 48 && c <= 57 ? c - 48 : -1;
+      if (d < 0) break;
+      value = value * (hex ? 16 : 10) + d;
+      j++;
+    }
+    if (j === digitsStart || value > 0x10ffff) return undefined;
+    if (j < n && s.charCodeAt(j) === 59) j++;
+    return { char: String.fromCodePoint(value), next: j };
+  }
+  let j = i + 1;
+  while (j < n && j - i <= MAX_NAMED && isAsciiLetter(s.charCodeAt(j))) j++;
+  const letters = s.slice(i + 1, j).toLowerCase();
+  for (let len = letters.length; len >= 2; len--) {
+    const name = letters.slice(0, len);
+    if (Object.hasOwn(NAMED_REFERENCES, name)) {
+      let next = i + 1 + len;
+      if (next < n && s.charCodeAt(next) === 59) next++;
+      return { char: NAMED_REFERENCES[name]!, next };
+    }
+  }
+  return undefined;
+}
+
+/** Decodes every character reference referenceAt knows; unknown ones stay as written. */
 export function htmlDecode(s: string): string {
   const first = s.indexOf('&');
   if (first < 0) return s;
   let out = s.slice(0, first);
-  const n = s.length;
   let i = first;
-  while (i < n) {
-    const c = s.charCodeAt(i);
-    if (c !== 38) {
-      out += s[i];
-      i++;
-      continue;
-    }
-    if (i + 1 < n && s.charCodeAt(i + 1) === 35) {
-      let j = i + 2;
-      const hex = j < n && (s.charCodeAt(j) | 32) === 120;
-      if (hex) j++;
-      let value = 0;
-      const digitsStart = j;
-      while (j < n && j - digitsStart < 16) {
-        const d = hex ? hexValue(s.charCodeAt(j)) : s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57 ? s.charCodeAt(j) - 48 : -1;
-        if (d < 0) break;
-        value = value * (hex ? 16 : 10) + d;
-        j++;
-      }
-      if (j > digitsStart && value <= 0x10ffff) {
-        if (j < n && s.charCodeAt(j) === 59) j++;
-        out += String.fromCodePoint(value);
-        i = j;
-        continue;
-      }
-    } else {
-      let j = i + 1;
-      while (j < n && j - i <= 10 && isAsciiLetter(s.charCodeAt(j))) j++;
-      const name = s.slice(i + 1, j).toLowerCase();
-      const value = NAMED_REFERENCES[name];
-      if (value !== undefined && Object.hasOwn(NAMED_REFERENCES, name)) {
-        if (j < n && s.charCodeAt(j) === 59) j++;
-        out += value;
-        i = j;
+  while (i < s.length) {
+    if (s.charCodeAt(i) === 38) {
+      const ref = referenceAt(s, i);
+      if (ref !== undefined) {
+        out += ref.char;
+        i = ref.next;
         continue;
       }
     }
-    out += '&';
+    out += s[i];
     i++;
   }
   return out;
@@ -139,27 +195,60 @@ function isAsciiLetter(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
+/** A parameter name as forms and frameworks write them: letters, digits, `_.-[]`, percent escapes, `+`. */
+const PARAM_NAME = /^[\w.\-[\]%+:@$!*~]*$/;
+
+/**
+ * Whether `value` is a query string (`name=value&name=value`): every `&`-separated part that has a `=` has a
+ * name-like left side, and one part at least has a `=`. `1' or 1=1` is a value with `=` in it, not a query string.
+ */
+export function isQueryString(value: string): boolean {
+  let sawPair = false;
+  let start = 0;
+  for (let count = 0; start <= value.length && count < MAX_PARAMS; count++) {
+    let end = value.indexOf('&', start);
+    if (end < 0) end = value.length;
+    const eq = value.indexOf('=', start);
+    if (eq >= 0 && eq < end) {
+      if (!PARAM_NAME.test(value.slice(start, eq))) return false;
+      sawPair = true;
+    }
+    start = end + 1;
+  }
+  return sawPair;
+}
+
 /** One text to run a detector on, and where it came from. */
 export interface Candidate {
   /** The decoded text. */
   text: string;
   /** The query parameter's (decoded) name when the text is that parameter's value. */
   param?: string;
+  /**
+   * True for the whole value of a query string that was also split into parameters: its text mixes several
+   * parameters, so detectors read it only in the contexts that do not depend on where a parameter starts.
+   */
+  whole?: boolean;
 }
 
 /**
  * The decoded texts a detector should look at for one field value: each query parameter's value (when the value is
  * a query string), then the whole value. Duplicates are dropped. The total length is at most twice the input's.
+ * Parameters beyond MAX_PARAMS are only seen in the whole.
  */
 export function inputCandidates(value: string): Candidate[] {
   const out: Candidate[] = [];
   const seen = new Set<string>();
-  const add = (text: string, param?: string): void => {
+  const add = (text: string, param?: string, whole = false): void => {
     if (text.length === 0 || seen.has(text)) return;
     seen.add(text);
-    out.push(param === undefined ? { text } : { text, param });
+    const candidate: Candidate = { text };
+    if (param !== undefined) candidate.param = param;
+    if (whole) candidate.whole = true;
+    out.push(candidate);
   };
-  if (value.includes('=') || value.includes('&')) {
+  const split = isQueryString(value);
+  if (split) {
     let start = 0;
     for (let count = 0; start <= value.length && count < MAX_PARAMS; count++) {
       let end = value.indexOf('&', start);
@@ -171,6 +260,6 @@ export function inputCandidates(value: string): Candidate[] {
       start = end + 1;
     }
   }
-  add(formDecode(value));
+  add(formDecode(value), undefined, split);
   return out;
 }

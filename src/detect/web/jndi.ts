@@ -3,7 +3,7 @@
 // `${${lower:j}ndi:`, `${${::-j}${::-n}${::-d}${::-i}:`, `${${env:X:-j}ndi:`, `${j${k8s:k5:-ND}i:` — so the value is
 // evaluated the way Log4j's StrSubstitutor would, in one linear pass with a stack, and every lookup whose resolved
 // prefix is `jndi` is reported. Percent-, `\u`- and `\x`-escapes are undone first.
-import { percentDecode, unescapeLog } from './decode.js';
+import { htmlDecode, percentDecode, unescapeLog } from './decode.js';
 
 /** Characters kept of one lookup's text: the prefix and default are short; padding beyond this cannot hide `jndi`. */
 const MAX_LOOKUP = 512;
@@ -43,11 +43,28 @@ export interface JndiExplanation {
   lookup?: string;
 }
 
-export function explainJndi(value: string): JndiExplanation {
-  const s = percentDecode(unescapeJava(value));
-  if (!s.includes('${')) return { match: false };
-  // A stack of open lookups, each holding its text with inner lookups already replaced by their values.
+/**
+ * Undoes percent-encoding, Java/JSON `\u` escapes and HTML character references (`$&lbrace;`, `&#36;{`), which
+ * applications decode before logging, until nothing changes (three rounds at most).
+ */
+function normalize(value: string): string {
+  let s = value;
+  for (let round = 0; round < 3; round++) {
+    const next = htmlDecode(unescapeJava(percentDecode(s)));
+    if (next === s) break;
+    s = next;
+  }
+  return s;
+}
+
+/**
+ * One pass of lookup evaluation: a stack of open lookups, each holding its text with inner lookups replaced by
+ * their values. Returns the first JNDI lookup, and the text with every lookup replaced (which may form new lookups,
+ * as `${::-$}{jndi:…}` does, so the caller evaluates it again).
+ */
+function evaluate(s: string): { lookup?: string; output: string } {
   const stack: string[] = [];
+  let output = '';
   const n = s.length;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -56,17 +73,33 @@ export function explainJndi(value: string): JndiExplanation {
       i++;
       continue;
     }
-    if (stack.length === 0) continue;
+    if (stack.length === 0) {
+      output += s[i];
+      continue;
+    }
     if (c === 125) {
       const body = stack.pop()!;
-      if (isJndi(body)) return { match: true, lookup: body.slice(0, 200) };
-      if (stack.length > 0) stack[stack.length - 1] = append(stack[stack.length - 1]!, resolveLookup(body));
+      if (isJndi(body)) return { lookup: body.slice(0, 200), output };
+      const value = resolveLookup(body);
+      if (stack.length > 0) stack[stack.length - 1] = append(stack[stack.length - 1]!, value);
+      else output += value;
       continue;
     }
     stack[stack.length - 1] = append(stack[stack.length - 1]!, s[i]!);
   }
   // A lookup cut off by a length limit still shows the attempt.
-  for (const body of stack) if (isJndi(body)) return { match: true, lookup: body.slice(0, 200) };
+  for (const body of stack) if (isJndi(body)) return { lookup: body.slice(0, 200), output };
+  return { output: output + stack.map((body) => '${' + body).join('') };
+}
+
+export function explainJndi(value: string): JndiExplanation {
+  let s = normalize(value);
+  for (let round = 0; round < 3 && s.includes('${'); round++) {
+    const result = evaluate(s);
+    if (result.lookup !== undefined) return { match: true, lookup: result.lookup };
+    if (result.output === s) break;
+    s = result.output;
+  }
   return { match: false };
 }
 

@@ -10,7 +10,7 @@ const SCANNERS = [
   'gobuster', 'ffuf', 'feroxbuster', 'dirb', 'dirsearch', 'wfuzz', 'acunetix', 'acunetix-product', 'netsparker',
   'invicti', 'nessus', 'openvas', 'w3af', 'w3af.org', 'arachni', 'havij', 'zmeu', 'morfeus', 'jaeles', 'skipfish',
   'paros', 'webinspect', 'appscan', 'commix', 'xsser', 'fimap', 'bbqsql', 'jbrofuzz', 'grabber', 'brutus', 'hydra',
-  'medusa', 'sqlninja', 'absinthe', 'webshag', 'whatweb', 'wapiti', 'vega', 'burp', 'burpsuite', 'owasp zap',
+  'medusa', 'sqlninja', 'absinthe', 'webshag', 'whatweb', 'wapiti', 'burp', 'burpsuite', 'owasp zap',
   'zaproxy', 'zap', 'qualys was', 'detectify', 'httpx - open-source project', 'interactsh', 'xray', 'goby',
   'fuzz faster u fool', 'struts-pwn', 'log4j-scan', 'joomscan', 'droopescan', 'cmsmap', 'blackwidow',
   'pangolin', 'mysqloit', 'webvulnscan', 'nsauditor', 'bsqlbf', 'teh forest lobster', 'muieblackcat', 'zollard',

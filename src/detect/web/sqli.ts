@@ -17,6 +17,8 @@ interface Token {
   pos: number;
   /** Length in the input, capped at TOKEN_CAP like libinjection's fixed-size token value. */
   len: number;
+  /** Index just past the token's text (before a closing quote), uncapped. */
+  end: number;
   /** The first TOKEN_CAP characters of the token. */
   val: string;
   /** The quote a string opened or closed with ('' when the string was simulated or ran to the end). */
@@ -103,13 +105,14 @@ function findPair(s: string, a: number, b: number, from: number, to: number): nu
 }
 
 function emptyToken(): Token {
-  return { type: '', pos: 0, len: 0, val: '', strOpen: '', strClose: '' };
+  return { type: '', pos: 0, len: 0, end: 0, val: '', strOpen: '', strClose: '' };
 }
 
 function copyToken(dst: Token, src: Token): void {
   dst.type = src.type;
   dst.pos = src.pos;
   dst.len = src.len;
+  dst.end = src.end;
   dst.val = src.val;
   dst.strOpen = src.strOpen;
   dst.strClose = src.strClose;
@@ -135,6 +138,7 @@ class SqlScanner {
     t.type = type;
     t.pos = pos;
     t.len = Math.min(len, TOKEN_CAP);
+    t.end = pos + len;
     t.val = this.s.slice(pos, pos + t.len);
   }
 
@@ -871,12 +875,43 @@ function isInjection(fingerprint: string, sc: SqlScanner): boolean {
   return true;
 }
 
+/**
+ * Vigil's additions to the fingerprint set: shapes that only come from closing the literal the application opened
+ * and continuing with SQL — a new statement (`1';select …`, `1');iif(…`), a subquery or function (`1' (select …`,
+ * `1',(select …`, `1',exp(…`), a time delay (`1" waitfor delay '0:0:5'`) or a WHERE with a tautology followed by
+ * more SQL (`1' where 1=1;…`). libinjection lists such shapes one by one, up to five
+ * tokens, and misses longer variants (`s;EEk` for `';select case when`). A string counts only when the quote context
+ * opened it, a number only when punctuation follows it: `"Best" (Select …)` and `2 (select one)` stay text.
+ */
+const STRING_BREAKOUT = /^s\)*(?:;\(*[ETf]|[,&o]?\(+E|,f\()/;
+const NUMBER_BREAKOUT = /^1(?:\)*(?:;\(*E|;f\(|[,&o]\(+E)|\)+\(+E)/;
+const DELAY_BREAKOUT = /^[s1]\)*E/;
+/** `1' where 1=1;…`, `1) where 1=1 procedure …`: a WHERE with a tautology right after the literal, and more after. */
+const WHERE_BREAKOUT = /^[s1]\)*k1./;
+
+function isBreakout(fingerprint: string, sc: SqlScanner): boolean {
+  const first = sc.tokens[0]!;
+  const openedByContext = sc.quote !== '' && first.type === 's' && first.strOpen === '';
+  if (openedByContext && STRING_BREAKOUT.test(fingerprint)) return true;
+  if (first.type === '1' && NUMBER_BREAKOUT.test(fingerprint)) return true;
+  const where = WHERE_BREAKOUT.exec(fingerprint);
+  if (where !== null && (first.type === '1' || openedByContext)) {
+    if (asciiUpper(sc.tokens[where[0].length - 3]!.val) === 'WHERE') return true;
+  }
+  const delay = DELAY_BREAKOUT.exec(fingerprint);
+  if (delay !== null && (first.type === '1' || openedByContext)) {
+    return asciiUpper(sc.tokens[delay[0].length - 1]!.val).startsWith('WAITFOR');
+  }
+  return false;
+}
+
 /** The contexts libinjection tries, in order: as is, then inside single quotes, then inside double quotes. */
-function detectRaw(s: string): string | undefined {
+function detectRaw(s: string, plainOnly = false): string | undefined {
   if (s.length === 0) return undefined;
   const tryContext = (quote: '' | "'" | '"', mysql: boolean): { hit: string | undefined; sc: SqlScanner } => {
     const { fingerprint, scanner } = fingerprintOf(s, quote, mysql);
-    return { hit: isInjection(fingerprint, scanner) ? fingerprint : undefined, sc: scanner };
+    const hit = isInjection(fingerprint, scanner) || isBreakout(fingerprint, scanner);
+    return { hit: hit ? fingerprint : undefined, sc: scanner };
   };
   // A `#` or `--x` in the input means MySQL may read it differently: try that dialect too.
   const withDialects = (quote: '' | "'" | '"'): string | undefined => {
@@ -886,7 +921,7 @@ function detectRaw(s: string): string | undefined {
     return undefined;
   };
   const plain = withDialects('');
-  if (plain !== undefined) return plain;
+  if (plain !== undefined || plainOnly) return plain;
   if (s.includes("'")) {
     const single = withDialects("'");
     if (single !== undefined) return single;
@@ -908,7 +943,7 @@ export interface SqliExplanation {
 /** Why `value` is (or is not) SQL injection: the fingerprint and the decoded candidate that matched. */
 export function explainSqli(value: string): SqliExplanation {
   for (const candidate of inputCandidates(value)) {
-    const fingerprint = detectRaw(candidate.text);
+    const fingerprint = detectRaw(candidate.text, candidate.whole === true);
     if (fingerprint !== undefined) return { match: true, fingerprint, param: candidate.param, input: candidate.text };
   }
   return { match: false };

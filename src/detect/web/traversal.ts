@@ -29,7 +29,8 @@ function isSeparator(c: number): boolean {
 }
 
 /**
- * Finds a dot-dot segment: two or more dots, at the start of the value or after a separator, `=` or `:`, followed
+ * Finds a dot-dot segment: two or more dots, at the start of the value or after a separator, `=`, `:` or a space,
+ * followed
  * by a separator (optionally after `;…`, which Tomcat and Jetty drop) or by the end of a path segment list.
  * Returns the index of the first dot, or -1.
  */
@@ -49,7 +50,7 @@ export function findDotDot(s: string): number {
       }
       if (k < n && isSeparator(s.charCodeAt(k))) return i;
       // A trailing `/..` climbs too (`/static/..`).
-      if (j === n && before !== -1 && isSeparator(before)) return i;
+      if (j === n && j - i === 2 && before !== -1 && isSeparator(before)) return i;
     }
     i = s.indexOf('..', j);
   }
