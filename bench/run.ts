@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetsRoot } from './datasets.js';
+import { benchDetect, printDetect } from './detect.js';
 import { benchPipeline } from './pipeline.js';
 import { measureParseShares } from './parse-shares.js';
 import { benchSearch } from './search.js';
@@ -30,6 +31,8 @@ const shares = await measureParseShares(root);
 console.table(
   shares.map((r) => ({ file: r.file, lines: r.lines, dataset: r.dataset, 'in dataset': pct(r.inDataset), 'source ip': pct(r.withIp), user: pct(r.withUser), status: pct(r.withStatus), url: pct(r.withUrl) })),
 );
+
+printDetect(benchDetect(root, { runs: 3 }));
 
 for (const events of quick ? [1_000_000] : [1_000_000, 10_000_000]) {
   console.log(`\n== Search over ${int(events)} stored events (median of 5 runs) ==`);
