@@ -58,14 +58,26 @@ function isBoundary(c: string): boolean {
  * `=win.ini`; not `kwin.ini`), and the path must be the value itself, not a mention in a sentence: the run of
  * non-space text holding it starts the value or follows `=`, a quote or a traversal.
  */
+/** SENSITIVE_FILES by first character, so that each position is compared with a few names only. */
+const FILES_BY_FIRST = new Map<string, string[]>();
+for (const file of SENSITIVE_FILES) {
+  const list = FILES_BY_FIRST.get(file[0]!) ?? [];
+  list.push(file);
+  FILES_BY_FIRST.set(file[0]!, list);
+}
+
 function sensitiveFile(path: string): string | undefined {
   const lower = path.toLowerCase().replace(GLOB_CLASS, '$1').replace(/[/\\]{2,}/g, (m) => m[0]!);
   let context: PathContext | undefined;
-  for (const file of SENSITIVE_FILES) {
-    for (let at = lower.indexOf(file); at >= 0; at = lower.indexOf(file, at + 1)) {
-      const before = at === 0 ? '' : lower[at - 1]!;
-      const separator = before === '/' || before === '\\';
-      if (!separator && (NEEDS_SEPARATOR.has(file) || !isBoundary(before))) continue;
+  for (let at = 0; at < lower.length; at++) {
+    const files = FILES_BY_FIRST.get(lower[at]!);
+    if (files === undefined) continue;
+    const before = at === 0 ? '' : lower[at - 1]!;
+    const separator = before === '/' || before === '\\';
+    if (!separator && !isBoundary(before)) continue;
+    for (const file of files) {
+      if (!lower.startsWith(file, at)) continue;
+      if (!separator && NEEDS_SEPARATOR.has(file)) continue;
       if (WHOLE_NAME.has(file) && /[a-z0-9_.-]/.test(lower[at + file.length] ?? '')) continue;
       context ??= pathContext(lower);
       // The non-space run that holds the name must start the value, or follow a quote, `=`, `(` or a traversal.
@@ -113,6 +125,8 @@ export interface LfiExplanation {
 
 export function explainLfi(value: string): LfiExplanation {
   for (const candidate of inputCandidates(value)) {
+    // Every wrapper has a `:`, every file name a `/`, `\` or `.`.
+    if (!/[/\\.:]/.test(candidate.text)) continue;
     const decoded = normalizePath(candidate.text);
     const wrapper = WRAPPERS.exec(decoded);
     if (wrapper !== null) return { match: true, target: wrapper[0].replace(/^[^a-z]+/i, '').toLowerCase(), param: candidate.param };

@@ -46,8 +46,13 @@ function asciiUpper(s: string): string {
   return out;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 function keywordType(word: string): string | undefined {
-  return word.length === 0 || word.length > TOKEN_CAP ? undefined : KEYWORD_TYPES.get(asciiUpper(word));
+  // Keywords are ASCII: a word with any other character is none, whatever Unicode upper-casing would make of it.
+  if (word.length === 0 || word.length > TOKEN_CAP) return undefined;
+  const type = KEYWORD_TYPES.get(word.toUpperCase());
+  return type !== undefined && NON_ASCII.test(word) ? undefined : type;
 }
 
 /** Character classes: which reader starts at a character (libinjection's char_parse_map). */
@@ -120,6 +125,9 @@ function copyToken(dst: Token, src: Token): void {
 
 /** One pass over the input in one context. */
 class SqlScanner {
+  s = '';
+  quote: '' | "'" | '"' = '';
+  mysql = false;
   pos = 0;
   /** Tokens read, for the heuristics that tell folded input from plain input. */
   tokensRead = 0;
@@ -127,10 +135,20 @@ class SqlScanner {
   dashComments = 0;
   hashes = 0;
   readonly tokens: Token[] = Array.from({ length: 8 }, emptyToken);
-  current: Token;
+  current: Token = this.tokens[0]!;
 
-  constructor(readonly s: string, readonly quote: '' | "'" | '"', readonly mysql: boolean) {
+  /** Starts a pass over `s` in one context (the scanner is reused: detection is synchronous). */
+  reset(s: string, quote: '' | "'" | '"', mysql: boolean): this {
+    this.s = s;
+    this.quote = quote;
+    this.mysql = mysql;
+    this.pos = 0;
+    this.tokensRead = 0;
+    this.dashComments = 0;
+    this.hashes = 0;
+    for (const t of this.tokens) t.type = '';
     this.current = this.tokens[0]!;
+    return this;
   }
 
   private assign(type: TokenType, pos: number, len: number): void {
@@ -811,8 +829,10 @@ function fold(sc: SqlScanner): number {
 }
 
 /** Runs one context and returns the fingerprint (token types), or 'X' when the input could not be parsed. */
+const scanner = new SqlScanner();
+
 function fingerprintOf(s: string, quote: '' | "'" | '"', mysql: boolean): { fingerprint: string; scanner: SqlScanner } {
-  const sc = new SqlScanner(s, quote, mysql);
+  const sc = scanner.reset(s, quote, mysql);
   const n = fold(sc);
   const tv = sc.tokens;
   // PHP's unclosed empty backquote ends the statement like a comment.
@@ -905,28 +925,30 @@ function isBreakout(fingerprint: string, sc: SqlScanner): boolean {
   return false;
 }
 
+/** One context: the fingerprint if it is an injection. Leaves the scanner's statistics for the caller. */
+function tryContext(s: string, quote: '' | "'" | '"', mysql: boolean): string | undefined {
+  const { fingerprint, scanner: sc } = fingerprintOf(s, quote, mysql);
+  return isInjection(fingerprint, sc) || isBreakout(fingerprint, sc) ? fingerprint : undefined;
+}
+
+/** A context in ANSI SQL, then in MySQL when a `#` or `--x` means MySQL may read the input differently. */
+function tryDialects(s: string, quote: '' | "'" | '"'): string | undefined {
+  const ansi = tryContext(s, quote, false);
+  if (ansi !== undefined) return ansi;
+  if (scanner.dashComments > 0 || scanner.hashes > 0) return tryContext(s, quote, true);
+  return undefined;
+}
+
 /** The contexts libinjection tries, in order: as is, then inside single quotes, then inside double quotes. */
 function detectRaw(s: string, plainOnly = false): string | undefined {
   if (s.length === 0) return undefined;
-  const tryContext = (quote: '' | "'" | '"', mysql: boolean): { hit: string | undefined; sc: SqlScanner } => {
-    const { fingerprint, scanner } = fingerprintOf(s, quote, mysql);
-    const hit = isInjection(fingerprint, scanner) || isBreakout(fingerprint, scanner);
-    return { hit: hit ? fingerprint : undefined, sc: scanner };
-  };
-  // A `#` or `--x` in the input means MySQL may read it differently: try that dialect too.
-  const withDialects = (quote: '' | "'" | '"'): string | undefined => {
-    const ansi = tryContext(quote, false);
-    if (ansi.hit !== undefined) return ansi.hit;
-    if (ansi.sc.dashComments > 0 || ansi.sc.hashes > 0) return tryContext(quote, true).hit;
-    return undefined;
-  };
-  const plain = withDialects('');
+  const plain = tryDialects(s, '');
   if (plain !== undefined || plainOnly) return plain;
   if (s.includes("'")) {
-    const single = withDialects("'");
+    const single = tryDialects(s, "'");
     if (single !== undefined) return single;
   }
-  if (s.includes('"')) return tryContext('"', true).hit;
+  if (s.includes('"')) return tryContext(s, '"', true);
   return undefined;
 }
 

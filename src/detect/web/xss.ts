@@ -216,6 +216,9 @@ function unescapeJs(s: string): string {
   return s.replace(/\\u([0-9a-fA-F]{4})/g, (_m, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
+/** Characters one of which every finding needs: markup, a scheme's colon, a call, a property, an index. */
+const MAY_BE_SCRIPT = /[<=:(.`[&]/;
+
 /** UTF-7 `+ADw-` and `+AD4-` are `<` and `>` to a page served as UTF-7 (old IE sniffed it). */
 function utf7Fold(s: string): string {
   if (!s.includes('+AD')) return s;
@@ -229,20 +232,30 @@ function utf7Fold(s: string): string {
 export function xssReason(raw: string, dataOnly = false): string | undefined {
   if (raw.length === 0) return undefined;
   const text = utf7Fold(foldFullwidth(unescapeJs(utf8Decode(raw))));
-  for (const context of dataOnly ? CONTEXTS.slice(0, 1) : CONTEXTS) {
-    const reason = scanHtml(text, context);
-    if (reason !== undefined) return reason;
+  // Nothing below can match text without one of these characters (most values), so skip the work.
+  if (!MAY_BE_SCRIPT.test(text)) return undefined;
+  // Markup needs a tag, an attribute value or a Netscape script entity.
+  if (text.includes('<') || text.includes('=') || text.includes('&{')) {
+    for (const context of dataOnly ? CONTEXTS.slice(0, 1) : CONTEXTS) {
+      const reason = scanHtml(text, context);
+      if (reason !== undefined) return reason;
+    }
+    const tag = tagAnywhere(text);
+    if (tag !== undefined) return tag;
   }
-  const tag = tagAnywhere(text);
-  if (tag !== undefined) return tag;
-  const trimmed = text.replace(/^[\s"'`>]+/, '');
-  if (isScriptUrl(trimmed) && scriptUrlIsDangerous(trimmed)) return 'script URL';
   const decoded = htmlDecode(text).replace(/[\u0000-\u001f]/g, '');
-  if (SCHEME_ANYWHERE.test(decoded.toLowerCase())) return 'script URL';
-  const js = jsFold(decoded);
-  if (JS_SINKS.test(js)) return 'script call';
-  if (CSS_SCRIPT.test(js)) return 'CSS expression';
-  if (JSFUCK.test(text)) return 'JSFuck';
+  if (decoded.includes(':')) {
+    const trimmed = text.replace(/^[\s"'`>]+/, '');
+    if (isScriptUrl(trimmed) && scriptUrlIsDangerous(trimmed)) return 'script URL';
+    if (SCHEME_ANYWHERE.test(decoded.toLowerCase())) return 'script URL';
+  }
+  // Every sink needs a call, a template, an index, an assignment, a CSS colon, or names document or location.
+  if (/[(`[=:]|document|location/i.test(decoded)) {
+    const js = jsFold(decoded);
+    if (JS_SINKS.test(js)) return 'script call';
+    if (CSS_SCRIPT.test(js)) return 'CSS expression';
+  }
+  if (text.includes('[') && JSFUCK.test(text)) return 'JSFuck';
   return undefined;
 }
 
