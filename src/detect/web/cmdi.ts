@@ -163,8 +163,8 @@ function findCommand(raw: string): Found | undefined {
       position = 'substitution';
     }
     if (after < 0) continue;
-    // Skip a doubled separator (`&&`, `||`).
-    while (after < n && s.charCodeAt(after) === c) after++;
+    // Skip the second character of a doubled separator (`&&`, `||`).
+    if (after < n && s.charCodeAt(after) === c) after++;
     const found = commandAt(s, after, position);
     if (found !== undefined) return found;
   }

@@ -196,7 +196,7 @@ function isAsciiLetter(c: number): boolean {
 }
 
 /** A parameter name as forms and frameworks write them: letters, digits, `_.-[]`, percent escapes, `+`. */
-const PARAM_NAME = /^[\w.\-[\]%+:@$!*~]*$/;
+const PARAM_NAME = /^[\w.\-[\]%:@$!*~]*$/;
 
 /**
  * Whether `value` is a query string (`name=value&name=value`): every `&`-separated part that has a `=` has a

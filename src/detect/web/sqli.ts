@@ -899,11 +899,13 @@ function isInjection(fingerprint: string, sc: SqlScanner): boolean {
  * Vigil's additions to the fingerprint set: shapes that only come from closing the literal the application opened
  * and continuing with SQL — a new statement (`1';select …`, `1');iif(…`), a subquery or function (`1' (select …`,
  * `1',(select …`, `1',exp(…`), a time delay (`1" waitfor delay '0:0:5'`) or a WHERE with a tautology followed by
- * more SQL (`1' where 1=1;…`). libinjection lists such shapes one by one, up to five
+ * more SQL (`1' where 1=1;…`), or a comment that cuts the rest of the statement off (`admin'--`). libinjection lists such shapes one by one, up to five
  * tokens, and misses longer variants (`s;EEk` for `';select case when`). A string counts only when the quote context
  * opened it, a number only when punctuation follows it: `"Best" (Select …)` and `2 (select one)` stay text.
  */
 const STRING_BREAKOUT = /^s\)*(?:;\(*[ETf]|[,&o]?\(+E|,f\()/;
+/** `admin'--`: the comment ends the input; `#` and `-- more text` are how people write, as libinjection found. */
+const COMMENT_BREAKOUT = /^s\)*c$/;
 const NUMBER_BREAKOUT = /^1(?:\)*(?:;\(*E|;f\(|[,&o]\(+E)|\)+\(+E)/;
 const DELAY_BREAKOUT = /^[s1]\)*E/;
 /** `1' where 1=1;…`, `1) where 1=1 procedure …`: a WHERE with a tautology right after the literal, and more after. */
@@ -913,6 +915,10 @@ function isBreakout(fingerprint: string, sc: SqlScanner): boolean {
   const first = sc.tokens[0]!;
   const openedByContext = sc.quote !== '' && first.type === 's' && first.strOpen === '';
   if (openedByContext && STRING_BREAKOUT.test(fingerprint)) return true;
+  if (openedByContext && COMMENT_BREAKOUT.test(fingerprint)) {
+    const comment = sc.tokens[fingerprint.length - 1]!.val;
+    return comment.startsWith('/*') || (comment.startsWith('--') && comment.slice(2).trim() === '');
+  }
   if (first.type === '1' && NUMBER_BREAKOUT.test(fingerprint)) return true;
   const where = WHERE_BREAKOUT.exec(fingerprint);
   if (where !== null && (first.type === '1' || openedByContext)) {
@@ -940,10 +946,10 @@ function tryDialects(s: string, quote: '' | "'" | '"'): string | undefined {
 }
 
 /** The contexts libinjection tries, in order: as is, then inside single quotes, then inside double quotes. */
-function detectRaw(s: string, plainOnly = false): string | undefined {
+function detectRaw(s: string): string | undefined {
   if (s.length === 0) return undefined;
   const plain = tryDialects(s, '');
-  if (plain !== undefined || plainOnly) return plain;
+  if (plain !== undefined) return plain;
   if (s.includes("'")) {
     const single = tryDialects(s, "'");
     if (single !== undefined) return single;
@@ -965,7 +971,9 @@ export interface SqliExplanation {
 /** Why `value` is (or is not) SQL injection: the fingerprint and the decoded candidate that matched. */
 export function explainSqli(value: string): SqliExplanation {
   for (const candidate of inputCandidates(value)) {
-    const fingerprint = detectRaw(candidate.text, candidate.whole === true);
+    // A whole query string reads as SQL by construction (`name=value` is a comparison): the parameters are the unit.
+    if (candidate.whole === true) continue;
+    const fingerprint = detectRaw(candidate.text);
     if (fingerprint !== undefined) return { match: true, fingerprint, param: candidate.param, input: candidate.text };
   }
   return { match: false };
