@@ -168,7 +168,9 @@ function findCommand(raw: string): Found | undefined {
     const found = commandAt(s, after, position);
     if (found !== undefined) return found;
   }
-  for (const [pattern, command] of [[SSI, 'server-side include'], [PHP_EXEC, 'php exec'], [FOR_LOOP, 'for loop'], [BINARY_PATH, 'binary path']] as const) {
+  const patterns = [[SSI, 'server-side include'], [PHP_EXEC, 'php exec'], [FOR_LOOP, 'for loop'],
+    [BINARY_PATH, 'binary path']] as const;
+  for (const [pattern, command] of patterns) {
     const m = pattern.exec(s);
     if (m !== null) return { command, at: m.index };
   }

@@ -44,7 +44,11 @@ const WHOLE_NAME = new Set(['.env', '.npmrc', '.pypirc', '.netrc', '.pgpass', '.
  * PHP stream wrappers that read local files or run code when passed to include() or file_get_contents(), at the
  * start of a value (or after `=`): a path that merely contains `file://` is a broken link, not an inclusion.
  */
-const WRAPPERS = /(?:^[\s"']*|[=(])(?:(?:php|phar|zip|compress\.zlib|compress\.bzip2|glob|expect|file|zlib|rar|ogg|ssh2(?:\.\w+)?):\/\/|php:\/?filter|data:(?:text\/plain|application\/x-httpd-php)?;base64,)/i;
+const WRAPPERS = new RegExp(String.raw`(?:^[\s"']*|[=(])(?:` + [
+  String.raw`(?:php|phar|zip|compress\.zlib|compress\.bzip2|glob|expect|file|zlib|rar|ogg|ssh2(?:\.\w+)?):\/\/`,
+  String.raw`php:\/?filter`,
+  String.raw`data:(?:text\/plain|application\/x-httpd-php)?;base64,`,
+].join('|') + ')', 'i');
 
 /** A one-character glob class is that character: `/etc/pa[s]swd`. */
 const GLOB_CLASS = /\[([a-z0-9./_-])\]/gi;

@@ -898,10 +898,11 @@ function isInjection(fingerprint: string, sc: SqlScanner): boolean {
 /**
  * Vigil's additions to the fingerprint set: shapes that only come from closing the literal the application opened
  * and continuing with SQL — a new statement (`1';select …`, `1');iif(…`), a subquery or function (`1' (select …`,
- * `1',(select …`, `1',exp(…`), a time delay (`1" waitfor delay '0:0:5'`) or a WHERE with a tautology followed by
- * more SQL (`1' where 1=1;…`), or a comment that cuts the rest of the statement off (`admin'--`). libinjection lists such shapes one by one, up to five
- * tokens, and misses longer variants (`s;EEk` for `';select case when`). A string counts only when the quote context
- * opened it, a number only when punctuation follows it: `"Best" (Select …)` and `2 (select one)` stay text.
+ * `1',(select …`, `1',exp(…`), a time delay (`1" waitfor delay '0:0:5'`), a WHERE with a tautology followed by
+ * more SQL (`1' where 1=1;…`), or a comment that cuts the rest of the statement off (`admin'--`). libinjection
+ * lists such shapes one by one, up to five tokens, and misses longer variants (`s;EEk` for `';select case when`).
+ * A string counts only when the quote context opened it, a number only when punctuation follows it: `"Best"
+ * (Select …)` and `2 (select one)` stay text.
  */
 const STRING_BREAKOUT = /^s\)*(?:;\(*[ETf]|[,&o]?\(+E|,f\()/;
 /** `admin'--`: the comment ends the input; `#` and `-- more text` are how people write, as libinjection found. */

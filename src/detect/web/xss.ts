@@ -140,7 +140,9 @@ function scanHtml(text: string, context: HtmlContext): string | undefined {
  * A dangerous tag right after any `<`, whatever the tokenizer made of what came before: `<scr<script>ipt>` is
  * `<script>` once a filter removes the inner tag, and `</script>` closes the block a value was placed in.
  */
-const TAG_ANYWHERE = /<\/?(?:[a-z]+:)?(?:script|iframe|frameset|object|embed|applet|svg|math|base|meta|link|style|xml|vmlframe|isindex|form|input|body|img|video|audio|details|marquee|frame)(?=[\s/>]|$)/i;
+const TAG_ANYWHERE = new RegExp(String.raw`<\/?(?:[a-z]+:)?(?:` + ['script', 'iframe', 'frameset', 'object', 'embed',
+  'applet', 'svg', 'math', 'base', 'meta', 'link', 'style', 'xml', 'vmlframe', 'isindex', 'form', 'input', 'body', 'img',
+  'video', 'audio', 'details', 'marquee', 'frame'].join('|') + String.raw`)(?=[\s/>]|$)`, 'i');
 /** Tags that are harmless by themselves but common carriers: they count with an event handler anywhere after. */
 const CARRIER_TAGS = new Set(['FORM', 'INPUT', 'BODY', 'IMG', 'VIDEO', 'AUDIO', 'DETAILS', 'MARQUEE']);
 
@@ -259,11 +261,15 @@ export function xssReason(raw: string, dataOnly = false): string | undefined {
   return undefined;
 }
 
+/** data: URLs of documents and scripts (`PH` starts base64 of `<`), not images. */
+const DANGEROUS_DATA = new RegExp(String.raw`^DATA:(?:TEXT\/HTML|IMAGE\/SVG|APPLICATION\/(?:X-)?(?:JAVA|ECMA)SCRIPT|`
+  + String.raw`TEXT\/(?:JAVA|ECMA)SCRIPT|APPLICATION\/XHTML|[^,]*;BASE64,PH)`);
+
 /** A data: URL is dangerous when it carries a document or script, not an image. */
 function scriptUrlIsDangerous(text: string): boolean {
   const upper = normalizeName(text.slice(0, 60)).replace(/[\s\u0000-\u001f]/g, '');
   if (!upper.startsWith('DATA:')) return true;
-  return /^DATA:(?:TEXT\/HTML|IMAGE\/SVG|APPLICATION\/(?:X-)?(?:JAVA|ECMA)SCRIPT|TEXT\/(?:JAVA|ECMA)SCRIPT|APPLICATION\/XHTML|[^,]*;BASE64,PH)/.test(upper);
+  return DANGEROUS_DATA.test(upper);
 }
 
 export interface XssExplanation {

@@ -1,6 +1,7 @@
-// libinjection data tables: SQL keywords with their token types, and the fingerprints of known SQL injections.
-// Copyright (c) 2012-2016 Nick Galbreath, (c) 2021 LibInjection; BSD-3-Clause, see LICENSE in this folder. Taken from libinjection
-// (src/sqlparse_data.json keywords, src/fingerprints.txt); the tokenizer that uses them is Vigil's own (../sqli.ts).
+// libinjection's data tables: SQL keywords with their token types, and the fingerprints of known SQL injections.
+// Copyright (c) 2012-2016 Nick Galbreath, (c) 2021 LibInjection; BSD-3-Clause, see LICENSE in this folder.
+// From libinjection's src/sqlparse_data.json (keywords) and src/fingerprints.txt; the tokenizer that uses them is
+// Vigil's own (../sqli.ts).
 
 /**
  * Keyword table: one entry per line, "<type> <WORD>", words upper case, multi-word phrases joined by one space.
