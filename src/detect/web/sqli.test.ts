@@ -74,6 +74,10 @@ describe('sqli', () => {
     assert.equal(e.input, "1' or '1'='1");
   });
 
+  it('looks at every parameter, however many come first', () => {
+    assert.equal(explainSqli(`${'a=1&'.repeat(300)}id=1%27%20or%20%271%27%3D%271`).param, 'id');
+  });
+
   it('does not read a query string whole as if one quote context spanned parameters', () => {
     // `d'ondara` opens a quote that only a whole-string reading would close in the next parameter.
     assert.equal(sqli("ciudad=ribera+d'ondara&cp=42218&nombre=o'neil"), false);
