@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetsRoot } from './datasets.js';
+import { benchDetect, printDetect } from './detect.js';
 import { benchPipeline } from './pipeline.js';
 import { benchRules } from './rules.js';
 import { measureParseShares } from './parse-shares.js';
@@ -41,6 +42,7 @@ console.log(`rules: ${rules.compiled} compiled (${rules.active} active, ${rules.
 console.table(
   rules.rows.map((r) => ({ input: r.input, events: int(r.events), 'rules events/s': int(r.rules_eps), 'floor events/s (bare loop)': int(r.floor_eps), 'rules / floor': r.ratio.toFixed(4), detections: r.detections })),
 );
+printDetect(benchDetect(root, { runs: 3 }));
 
 for (const events of quick ? [1_000_000] : [1_000_000, 10_000_000]) {
   console.log(`\n== Search over ${int(events)} stored events (median of 5 runs) ==`);

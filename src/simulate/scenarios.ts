@@ -73,6 +73,8 @@ const RULES = {
   portScan: '8e7f6a5b-4c3d-4e2f-a1b0-c9d8e7f6a515',
   largeTransfer: '9a1b3c5d-7e9f-4a2b-8c4d-6e8f0a2b4c23',
   errorSpike: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f17',
+  sqli: '304ab813-f8b6-4608-a414-4481ca1f0a9e',
+  xss: 'dbb0d28e-9a43-4f2e-94a1-0a2d62d347fb',
 } as const;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -203,8 +205,8 @@ export const SCENARIOS: readonly Scenario[] = [
       return traffic;
     },
   },
-  { name: 'sqli', description: `SQL injection attempts against the shop from ${ATTACKERS.web}`, expect: ['web-sql-injection'], generate: (ctx) => ({ ...empty(), access: webAttack(ctx, 'sqli') }) },
-  { name: 'xss', description: `cross-site scripting attempts against the shop from ${ATTACKERS.web}`, expect: ['web-xss'], generate: (ctx) => ({ ...empty(), access: webAttack(ctx, 'xss') }) },
+  { name: 'sqli', description: `SQL injection attempts against the shop from ${ATTACKERS.web}`, expect: [RULES.sqli], generate: (ctx) => ({ ...empty(), access: webAttack(ctx, 'sqli') }) },
+  { name: 'xss', description: `cross-site scripting attempts against the shop from ${ATTACKERS.web}`, expect: [RULES.xss], generate: (ctx) => ({ ...empty(), access: webAttack(ctx, 'xss') }) },
   {
     name: 'scan',
     description: `a port scan of ${'the host'} from ${ATTACKERS.scanner}: connection attempts to 60 ports in a minute`,

@@ -13,6 +13,7 @@ import { loadRuleFiles, type LoadedFiles } from './load.js';
 import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtension, type SigmaMapping } from './mapping.js';
 import type { RuleModel, SigmaRuleModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
+import { webDetectors } from '../web/index.js';
 import { buildRuleSet, fingerprint, type DispatchGroup, type LoadReport, type RuleEntry, type RuleSet } from './ruleset.js';
 
 type RulesConfig = Config['rules'];
@@ -26,7 +27,7 @@ export interface RuleEngineOptions {
   /** The shipped mapping is used when absent; `mappingExtension` adds to it. */
   mapping?: SigmaMapping;
   mappingExtension?: MappingExtension;
-  /** Vigil-specific value modifiers (`field|vigil.NAME: true`), e.g. `{ sqli, xss }` from detect/web. */
+  /** Vigil-specific value modifiers (`field|vigil.NAME: true`); default: the web attack detectors of detect/web. */
   extensions?: ExtensionRegistry;
   /** Values of `%name%` placeholders for the `expand` modifier. */
   placeholders?: Record<string, string[]>;
@@ -134,7 +135,7 @@ export class RuleEngine implements Detector {
   private build(loaded: LoadedFiles): RuleSet {
     return buildRuleSet(loaded.models, loaded.problems, loaded.files.length, {
       mapping: this.mapping,
-      extensions: this.options.extensions ?? {},
+      extensions: this.options.extensions ?? webDetectors,
       placeholders: this.options.placeholders ?? {},
       limits: this.limits,
     });
