@@ -341,29 +341,28 @@ export class IsolationForest {
   }
 
   /**
-   * Which features isolated this row: over every tree, each split on the row's path credits its feature with
-   * 1 / (that tree's path length), so features that cut the row off early weigh most. Shares sum to 1.
+   * Which features isolated this row. Every split on the row's path narrows the samples around it from `size(node)`
+   * to `size(child)`: that is log2(size(node) / size(child)) bits of isolation, credited to the split's feature and
+   * summed over the trees. A feature on which the row sits far from the rest cuts it off in one split worth many bits;
+   * features split on at random along the way earn about one bit each. Shares sum to 1 (all 0 when nothing split).
    */
   contributions(row: ArrayLike<number>, offset = 0): Float64Array {
-    const { feature, left, roots } = this.arrays;
+    const { feature, left, roots, size } = this.arrays;
     const walk = this.walk;
     const credit = new Float64Array(this.params.features);
-    const path: number[] = [];
     for (let t = 0; t < roots.length; t++) {
       let n = roots[t]!;
       let f = feature[n]!;
-      path.length = 0;
       while (f >= 0) {
-        path.push(f);
-        n = row[offset + f]! <= walk[n]! ? left[n]! : left[n]! + 1;
+        const next = row[offset + f]! <= walk[n]! ? left[n]! : left[n]! + 1;
+        credit[f] = credit[f]! + Math.log2(size[n]! / size[next]!);
+        n = next;
         f = feature[n]!;
       }
-      const h = walk[n]!;
-      if (h > 0) for (const p of path) credit[p] = credit[p]! + 1 / h;
     }
     let total = 0;
     for (const c of credit) total += c;
-    if (total > 0) for (let f = 0; f < credit.length; f++) credit[f] = credit[f]! / total;
+    if (total > 0) for (let i = 0; i < credit.length; i++) credit[i] = credit[i]! / total;
     return credit;
   }
 
