@@ -14,6 +14,9 @@ import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/sy
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/types.js';
+import { AlertManager } from '../alerts/manager.js';
+import { IncidentTracker } from '../alerts/incidents.js';
+import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 
@@ -21,6 +24,9 @@ export interface Runtime {
   config: Config;
   store: EventStore;
   pipeline: Pipeline;
+  detect: DetectStage;
+  alerts: AlertManager;
+  incidents: IncidentTracker;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -81,11 +87,31 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     closers.push(() => pipeline.close());
 
+    const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
+    const incidents = new IncidentTracker({
+      dataDir: config.data_dir,
+      clock,
+      windowMs: config.alerts.incident_window_minutes * 60_000,
+      escalateAfterMs: config.alerts.escalate_after_minutes * 60_000,
+    });
+    // Closed after the pipeline has drained (closers run in reverse).
+    closers.splice(1, 0, async () => incidents.close(), async () => alerts.close());
+    alerts.onChange((alert) => incidents.observe(alert));
+    incidents.onEscalation((incident, level, why) => {
+      if (why !== 'opened' || incident.severity === 'high' || incident.severity === 'critical') {
+        console.log(`vigil: incident ${incident.id} "${incident.title}" (${incident.severity}, confidence ${incident.confidence}): ${why}, escalation level ${level}`);
+      }
+    });
+    const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
+    pipeline.onStored((events) => void detect.process(events));
+
     const health: HealthSource[] = [];
     const api = await buildApi({
       pipeline,
       store,
       credentials,
+      alerts,
+      incidents,
       telemetry,
       clock,
       version: VERSION,
@@ -157,6 +183,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       config,
       store,
       pipeline,
+      detect,
+      alerts,
+      incidents,
       credentials,
       telemetry,
       api,
