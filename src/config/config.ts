@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VigilError } from '../core/errors.js';
+import { mlSchema } from './ml.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -84,6 +85,8 @@ export const configSchema = z.strictObject({
       escalate_after_minutes: z.number().min(0.1).default(15),
     })
     .prefault({}),
+  /** Anomaly detection: Isolation Forest detectors, severity calibration, retraining (src/config/ml.ts). */
+  ml: mlSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
