@@ -57,7 +57,7 @@ export function calibrate(scores: ArrayLike<number>, quantiles: Record<Level, nu
   for (const level of LEVELS) {
     const q = quantiles[level];
     let t: number;
-    if (n * (1 - q) >= MIN_TAIL_COUNT) t = quantile(sorted, q);
+    if (n * (1 - q) >= MIN_TAIL_COUNT - 1e-9) t = quantile(sorted, q);
     else {
       t = u + sigma * Math.log((1 - TAIL_START) / (1 - q));
       extrapolated.push(level);
