@@ -198,7 +198,7 @@ export class ModelDetector implements Detector {
     if (prepare(sample.values, meta.features, this.scratch)) {
       for (const v of sample.values) if (!Number.isFinite(v)) this.counters.imputed++;
     }
-    const score = forest.scoreRow(this.scratch);
+    const score = forest.scoreRowRangeAware(this.scratch);
     this.counters.scored++;
     this.observeDrift(score, meta);
     const level = levelOf(score, meta.thresholds);

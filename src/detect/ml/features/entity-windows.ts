@@ -13,7 +13,7 @@ import type { ExclusionFlag, ExclusionIndex, Extractor, ExtractorStats, Sample }
 /** Distinct values remembered per feature per step; a distinct count saturates there. */
 export const DISTINCT_CAP = 4096;
 /** Evidence event ids kept per step. */
-const EVIDENCE_PER_STEP = 16;
+const EVIDENCE_PER_STEP = 32;
 /** Evidence ids per sample. */
 const EVIDENCE_PER_SAMPLE = 32;
 

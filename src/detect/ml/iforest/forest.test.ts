@@ -111,6 +111,19 @@ describe('fitting and scoring', () => {
     for (const root of forest.arrays.roots) assert.equal(forest.arrays.size[root], 100);
   });
 
+  test('range-aware scoring equals the plain score inside the training ranges and rises with the distance beyond them', () => {
+    // Every tree holds all 200 rows, so each row lies inside the range of every node on its path.
+    const small = { data: m.data.subarray(0, 400), rows: 200, cols: 2 };
+    const whole = IsolationForest.fit(small, { seed: 4 });
+    for (let r = 0; r < 200; r++) assert.ok(Math.abs(whole.scoreRowRangeAware(small.data, r * 2) - whole.scoreRow(small.data, r * 2)) < 1e-12);
+    const forest = IsolationForest.fit(m, { seed: 4 });
+    const plain = [10, 100, 1000].map((x) => forest.scoreRow([x, 0]));
+    const aware = [10, 100, 1000].map((x) => forest.scoreRowRangeAware([x, 0]));
+    assert.ok(plain[0] === plain[1] && plain[1] === plain[2], 'the plain score cannot tell how far out a value is');
+    assert.ok(aware[0]! > plain[0]! && aware[1]! > aware[0]! && aware[2]! > aware[1]!, aware.join(' '));
+    assert.ok(aware[2]! < 2 ** (-1 / averagePathLength(256)) + 1e-12, 'never above a cut at the first split of every tree');
+  });
+
   test('contributions point at the feature that isolates a row', () => {
     const forest = IsolationForest.fit(m, { seed: 2 });
     const shares = forest.contributions([0.1, 9]);

@@ -41,6 +41,9 @@ export interface ForestArrays {
   left: Int32Array;
   /** Training samples that reached the node. */
   size: Int32Array;
+  /** The split feature's minimum and maximum over the node's training samples (0 for a leaf), for range-aware scoring. */
+  low: Float64Array;
+  high: Float64Array;
 }
 
 export const DEFAULT_TREES = 100;
@@ -63,6 +66,8 @@ class NodeBuffer {
   threshold = new Float64Array(1024);
   left = new Int32Array(1024);
   size = new Int32Array(1024);
+  low = new Float64Array(1024);
+  high = new Float64Array(1024);
   length = 0;
 
   /** Makes room for `extra` more nodes. */
@@ -80,6 +85,8 @@ class NodeBuffer {
     this.threshold = grow(this.threshold, (n) => new Float64Array(n));
     this.left = grow(this.left, (n) => new Int32Array(n));
     this.size = grow(this.size, (n) => new Int32Array(n));
+    this.low = grow(this.low, (n) => new Float64Array(n));
+    this.high = grow(this.high, (n) => new Float64Array(n));
   }
 
   add(size: number): number {
@@ -88,6 +95,8 @@ class NodeBuffer {
     this.threshold[i] = 0;
     this.left[i] = -1;
     this.size[i] = size;
+    this.low[i] = 0;
+    this.high[i] = 0;
     return i;
   }
 }
@@ -181,6 +190,8 @@ function* grow(m: Matrix, opts: Required<ForestOptions>, nodes: NodeBuffer, root
       nodes.feature[node] = chosen;
       nodes.threshold[node] = threshold;
       nodes.left[node] = leftNode;
+      nodes.low[node] = lo;
+      nodes.high[node] = hi;
       stack[sp++] = leftNode + 1;
       stack[sp++] = i;
       stack[sp++] = end;
@@ -341,21 +352,70 @@ export class IsolationForest {
   }
 
   /**
+   * Range-aware path length (Vigil's extension, in the spirit of the range check of SCiForest, Liu, Ting & Zhou,
+   * ECML PKDD 2010). A plain forest scores a value far beyond the training range like the most extreme training
+   * values on that side, because every split threshold lies inside the training range. Here, at a node whose split
+   * feature's training range [lo, hi] does not contain the value, a threshold drawn uniformly over the range widened
+   * to include it would cut the value off alone with probability p = distance / (hi - lo + distance): the walk then
+   * ends one level down with probability p and goes on as usual otherwise, and the expected path length is taken.
+   * Inside every range this is exactly the paper's path length.
+   */
+  rangeAwarePathLength(row: ArrayLike<number>, offset = 0): number {
+    const { feature, left, roots, low, high } = this.arrays;
+    const walk = this.walk;
+    let sum = 0;
+    for (let t = 0; t < roots.length; t++) {
+      let n = roots[t]!;
+      let f = feature[n]!;
+      let depth = 0;
+      let survive = 1;
+      let expected = 0;
+      while (f >= 0) {
+        const x = row[offset + f]!;
+        const out = x < low[n]! ? low[n]! - x : x > high[n]! ? x - high[n]! : 0;
+        if (out > 0) {
+          const p = out / (high[n]! - low[n]! + out);
+          expected += survive * p * (depth + 1);
+          survive *= 1 - p;
+        }
+        n = x <= walk[n]! ? left[n]! : left[n]! + 1;
+        f = feature[n]!;
+        depth++;
+      }
+      sum += expected + survive * walk[n]!;
+    }
+    return sum / roots.length;
+  }
+
+  /** The anomaly score from the range-aware path length (see there); equal to `scoreRow` inside the training ranges. */
+  scoreRowRangeAware(row: ArrayLike<number>, offset = 0): number {
+    if (this.norm === 0) return 0.5;
+    return Math.pow(2, (-this.rangeAwarePathLength(row, offset) * this.params.trees) / this.norm);
+  }
+
+  /**
    * Which features isolated this row. Every split on the row's path narrows the samples around it from `size(node)`
    * to `size(child)`: that is log2(size(node) / size(child)) bits of isolation, credited to the split's feature and
    * summed over the trees. A feature on which the row sits far from the rest cuts it off in one split worth many bits;
-   * features split on at random along the way earn about one bit each. Shares sum to 1 (all 0 when nothing split).
+   * features split on at random along the way earn about one bit each. A value outside a node's range (see
+   * `rangeAwarePathLength`) is cut off alone with probability p, worth log2(size(node)) bits. Shares sum to 1 (all 0
+   * when nothing split).
    */
   contributions(row: ArrayLike<number>, offset = 0): Float64Array {
-    const { feature, left, roots, size } = this.arrays;
+    const { feature, left, roots, size, low, high } = this.arrays;
     const walk = this.walk;
     const credit = new Float64Array(this.params.features);
     for (let t = 0; t < roots.length; t++) {
       let n = roots[t]!;
       let f = feature[n]!;
+      let survive = 1;
       while (f >= 0) {
-        const next = row[offset + f]! <= walk[n]! ? left[n]! : left[n]! + 1;
-        credit[f] = credit[f]! + Math.log2(size[n]! / size[next]!);
+        const x = row[offset + f]!;
+        const next = x <= walk[n]! ? left[n]! : left[n]! + 1;
+        const out = x < low[n]! ? low[n]! - x : x > high[n]! ? x - high[n]! : 0;
+        const p = out > 0 ? out / (high[n]! - low[n]! + out) : 0;
+        credit[f] = credit[f]! + survive * (p * Math.log2(size[n]!) + (1 - p) * Math.log2(size[n]! / size[next]!));
+        survive *= 1 - p;
         n = next;
         f = feature[n]!;
       }
@@ -470,6 +530,8 @@ function finish(m: Matrix, opts: Required<ForestOptions>, nodes: NodeBuffer, roo
     threshold: nodes.threshold.slice(0, n),
     left: nodes.left.slice(0, n),
     size: nodes.size.slice(0, n),
+    low: nodes.low.slice(0, n),
+    high: nodes.high.slice(0, n),
   });
 }
 
@@ -492,7 +554,7 @@ function validate(p: ForestParams, a: ForestArrays): Float64Array {
   if (p.maxDepth !== Math.ceil(Math.log2(Math.max(p.sampleSize, 2)))) throw corrupt('maxDepth does not match sampleSize');
   const n = a.feature.length;
   if (a.roots.length !== p.trees) throw corrupt(`${a.roots.length} roots for ${p.trees} trees`);
-  if (a.threshold.length !== n || a.left.length !== n || a.size.length !== n) throw corrupt('node arrays differ in length');
+  if (a.threshold.length !== n || a.left.length !== n || a.size.length !== n || a.low.length !== n || a.high.length !== n) throw corrupt('node arrays differ in length');
   if (n > p.trees * (2 * p.sampleSize - 1)) throw corrupt('more nodes than trees of this sample size can have');
   const walk = new Float64Array(n);
   const depth = new Int32Array(n);
@@ -516,6 +578,7 @@ function validate(p: ForestParams, a: ForestArrays): Float64Array {
       if (!(f >= 0 && f < p.features)) throw corrupt(`node ${i} splits on feature ${f} of ${p.features}`);
       const threshold = a.threshold[i]!;
       if (!Number.isFinite(threshold)) throw corrupt(`node ${i} has a non-finite threshold`);
+      if (!(a.low[i]! <= threshold && threshold < a.high[i]!)) throw corrupt(`node ${i} has a threshold outside its range`);
       const l = a.left[i]!;
       if (!(l > i && l + 1 < end)) throw corrupt(`node ${i} has children outside its tree`);
       if (parents[l] !== 0 || parents[l + 1] !== 0) throw corrupt(`node ${l} has two parents`);

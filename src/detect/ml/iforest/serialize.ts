@@ -14,7 +14,7 @@ export interface ForestJson {
   format: typeof FORMAT;
   version: number;
   params: ForestParams;
-  trees: { roots: number[]; feature: number[]; threshold: number[]; left: number[]; size: number[] };
+  trees: { roots: number[]; feature: number[]; threshold: number[]; left: number[]; size: number[]; low: number[]; high: number[] };
 }
 
 function invalid(message: string, origin?: string): VigilError {
@@ -34,6 +34,8 @@ export function forestToJson(forest: IsolationForest): ForestJson {
       threshold: Array.from(a.threshold),
       left: Array.from(a.left),
       size: Array.from(a.size),
+      low: Array.from(a.low),
+      high: Array.from(a.high),
     },
   };
 }
@@ -77,20 +79,26 @@ export function forestFromJson(raw: unknown, origin?: string): IsolationForest {
   const params = readParams(obj.params, origin);
   const trees = obj.trees as Record<string, unknown> | undefined;
   if (trees === null || typeof trees !== 'object') throw invalid('trees missing', origin);
-  const thresholds = trees.threshold;
-  if (!Array.isArray(thresholds)) throw invalid('trees.threshold must be an array', origin);
-  const threshold = new Float64Array(thresholds.length);
-  for (let i = 0; i < thresholds.length; i++) {
-    const v: unknown = thresholds[i];
-    if (typeof v !== 'number') throw invalid(`trees.threshold[${i}] is not a number`, origin);
-    threshold[i] = v;
-  }
+  const floats = (name: 'threshold' | 'low' | 'high'): Float64Array => {
+    const list = trees[name];
+    if (!Array.isArray(list)) throw invalid(`trees.${name} must be an array`, origin);
+    const out = new Float64Array(list.length);
+    for (let i = 0; i < list.length; i++) {
+      const v: unknown = list[i];
+      if (typeof v !== 'number') throw invalid(`trees.${name}[${i}] is not a number`, origin);
+      out[i] = v;
+    }
+    return out;
+  };
+  const threshold = floats('threshold');
   const arrays: ForestArrays = {
     roots: intArray(trees.roots, 'roots', origin),
     feature: intArray(trees.feature, 'feature', origin),
     threshold,
     left: intArray(trees.left, 'left', origin),
     size: intArray(trees.size, 'size', origin),
+    low: floats('low'),
+    high: floats('high'),
   };
   return construct(params, arrays, origin);
 }
@@ -107,7 +115,8 @@ function construct(params: ForestParams, arrays: ForestArrays, origin?: string):
 /**
  * Binary layout (little-endian):
  *   "VGIF" | u32 format version | u32 header length | header JSON (params, node count) | zero padding to 8 bytes
- *   | Float64 threshold[n] | Int32 roots[trees] | Int32 feature[n] | Int32 left[n] | Int32 size[n]
+ *   | Float64 threshold[n] | Float64 low[n] | Float64 high[n] | Int32 roots[trees] | Int32 feature[n] | Int32 left[n]
+ *   | Int32 size[n]
  *   | 32-byte SHA-256 of everything before it.
  */
 export function forestToBinary(forest: IsolationForest): Buffer {
@@ -116,7 +125,7 @@ export function forestToBinary(forest: IsolationForest): Buffer {
   const header = Buffer.from(JSON.stringify({ format: FORMAT, params: forest.params, nodes: n }), 'utf8');
   const headerEnd = 12 + header.length;
   const bodyStart = Math.ceil(headerEnd / 8) * 8;
-  const bodyBytes = n * 8 + (a.roots.length + 3 * n) * 4;
+  const bodyBytes = 3 * n * 8 + (a.roots.length + 3 * n) * 4;
   const out = Buffer.alloc(bodyStart + bodyBytes + 32);
   out.write(MAGIC, 0, 'latin1');
   out.writeUInt32LE(FORMAT_VERSION, 4);
@@ -129,6 +138,8 @@ export function forestToBinary(forest: IsolationForest): Buffer {
     off += arr.byteLength;
   };
   put(a.threshold);
+  put(a.low);
+  put(a.high);
   put(a.roots);
   put(a.feature);
   put(a.left);
@@ -157,7 +168,7 @@ export function forestFromBinary(buf: Uint8Array, origin?: string): IsolationFor
   const n = header.nodes;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw invalid('node count missing', origin);
   const bodyStart = Math.ceil((12 + headerLength) / 8) * 8;
-  const expected = bodyStart + n * 8 + (params.trees + 3 * n) * 4 + 32;
+  const expected = bodyStart + 3 * n * 8 + (params.trees + 3 * n) * 4 + 32;
   if (data.length !== expected) throw invalid(`${data.length} bytes, expected ${expected} for ${n} nodes`, origin);
   // Copy out of the file buffer: typed arrays need aligned offsets, and the model must not pin the read buffer.
   let off = bodyStart;
@@ -168,11 +179,13 @@ export function forestFromBinary(buf: Uint8Array, origin?: string): IsolationFor
     return make(copy);
   };
   const threshold = take(n, (b) => new Float64Array(b), 8);
+  const low = take(n, (b) => new Float64Array(b), 8);
+  const high = take(n, (b) => new Float64Array(b), 8);
   const roots = take(params.trees, (b) => new Int32Array(b), 4);
   const feature = take(n, (b) => new Int32Array(b), 4);
   const left = take(n, (b) => new Int32Array(b), 4);
   const size = take(n, (b) => new Int32Array(b), 4);
-  return construct(params, { roots, feature, threshold, left, size }, origin);
+  return construct(params, { roots, feature, threshold, left, size, low, high }, origin);
 }
 
 /** Reads either form: binary when it starts with the magic bytes, JSON otherwise. */

@@ -1,10 +1,11 @@
 // Severity thresholds calibrated on the training scores, and drift of live scores measured against them.
 //
-// Thresholds: the level `low` at quantile 0.999 is the score that 99.9% of training samples stay below. Where the
-// training set is too small to resolve a quantile empirically (fewer than 10 samples above it), the tail is
-// extrapolated the peaks-over-threshold way (Siffer et al., "Anomaly Detection in Streams with Extreme Value
-// Theory", KDD 2017, with an exponential tail): above u = the 95th percentile, P(S > t) ≈ 0.05·exp(-(t - u)/σ)
-// with σ the mean excess over u, so t(q) = u + σ·ln(0.05 / (1 - q)). Levels are kept strictly increasing and below 1.
+// Thresholds: the level `anomaly` at quantile 0.99 is the score that 99% of training samples stay below, read off the
+// sorted training scores (linear interpolation, numpy's default). A training set of n samples resolves quantiles up
+// to 1 - 1/n only; levels beyond that are placed evenly between the last resolvable level (or the highest training
+// score) and the highest score the forest can give at all, 2^(-1/c(ψ)): a sample cut off by the first split of every
+// tree. An Isolation Forest scores a value beyond the training range like the most extreme training values on that
+// side, so "above every training score" is where the rarest levels belong, and every level stays reachable.
 //
 // Drift: the population stability index PSI = Σ (a_i - e_i)·ln(a_i / e_i) over ten bins cut at the training
 // deciles (e_i ≈ 0.1 each), a_i the share of live scores in bin i; shares are floored at 1e-4. 0.1 is commonly read
@@ -24,51 +25,41 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
-/** Fewer training scores than this above a quantile, and it is extrapolated instead of read off the data. */
-export const MIN_TAIL_COUNT = 10;
-const TAIL_START = 0.95;
-/** No threshold is set above this: scores never exceed 1, and a level must stay reachable. */
-const CEILING = 1 - 1e-9;
-
 export interface Calibration {
   thresholds: Thresholds;
-  /** Which levels came from the exponential tail rather than the data. */
+  /** Levels beyond what the training set resolves, placed between its highest scores and the forest's maximum. */
   extrapolated: Level[];
-  tail: { u: number; sigma: number };
+  /** The highest score the forest can give. */
+  maxScore: number;
 }
 
-export function calibrate(scores: ArrayLike<number>, quantiles: Record<Level, number>): Calibration {
+export function calibrate(scores: ArrayLike<number>, quantiles: Record<Level, number>, maxScore: number): Calibration {
   const sorted = Float64Array.from(scores as ArrayLike<number>).sort();
   const n = sorted.length;
-  const u = quantile(sorted, TAIL_START);
-  let excess = 0;
-  let above = 0;
-  for (let i = 0; i < n; i++) {
-    if (sorted[i]! > u) {
-      excess += sorted[i]! - u;
-      above++;
-    }
-  }
-  // A flat tail (all equal) still needs a scale: take a small one so that levels remain ordered.
-  const sigma = above > 0 && excess > 0 ? excess / above : 1e-3;
+  const top = n > 0 ? sorted[n - 1]! : 0.5;
   const thresholds = {} as Thresholds;
   const extrapolated: Level[] = [];
+  let last = -Infinity;
+  for (const level of LEVELS) {
+    // At least one training score above the quantile: it is read off the data (with a little tolerance for rounding).
+    if (n * (1 - quantiles[level]) >= 1 - 1e-9) {
+      const t = quantile(sorted, quantiles[level]);
+      thresholds[level] = Math.max(t, last);
+      last = thresholds[level];
+    } else extrapolated.push(level);
+  }
+  const from = Math.max(last === -Infinity ? top : last, top);
+  const ceiling = Math.max(maxScore, from);
+  extrapolated.forEach((level, i) => {
+    thresholds[level] = from + ((ceiling - from) * (i + 1)) / (extrapolated.length + 1);
+  });
+  // Ties among training scores can make two read-off levels equal: nudge each above the one before.
   let previous = -Infinity;
   for (const level of LEVELS) {
-    const q = quantiles[level];
-    let t: number;
-    if (n * (1 - q) >= MIN_TAIL_COUNT - 1e-9) t = quantile(sorted, q);
-    else {
-      t = u + sigma * Math.log((1 - TAIL_START) / (1 - q));
-      extrapolated.push(level);
-    }
-    // Strictly increasing and below 1: a level never collapses onto the one before it, nor becomes unreachable.
-    if (t >= CEILING) t = previous === -Infinity ? CEILING : previous + (CEILING - previous) / 2;
-    if (t <= previous) t = previous + (Math.min(CEILING, 1) - previous) * 1e-3;
-    thresholds[level] = t;
-    previous = t;
+    if (thresholds[level] <= previous) thresholds[level] = previous + 1e-9;
+    previous = thresholds[level];
   }
-  return { thresholds, extrapolated, tail: { u, sigma } };
+  return { thresholds, extrapolated, maxScore };
 }
 
 /** The level a score reaches, or undefined below the anomaly threshold. */

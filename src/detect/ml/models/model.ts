@@ -3,6 +3,7 @@
 import { IsolationForest } from '../iforest/forest.js';
 import type { Sample } from '../features/types.js';
 import type { DetectorSpec } from '../presets.js';
+import { anomalyScore } from '../iforest/path-length.js';
 import { buildProfile, prepare, type FeatureProfile } from './profile.js';
 import { calibrate, quantile, scoreHistogram, type Level, type ScoreHistogram, type Thresholds } from './calibration.js';
 
@@ -90,7 +91,7 @@ export async function trainModel(spec: DetectorSpec, input: TrainInput): Promise
     scores.set(forest.score({ data: prepared.subarray(r * cols, end * cols), rows: end - r, cols }), r);
     await yieldLoop();
   }
-  const { thresholds, extrapolated } = calibrate(scores, spec.severity);
+  const { thresholds, extrapolated } = calibrate(scores, spec.severity, anomalyScore(1, forest.params.sampleSize));
   const sorted = Float64Array.from(scores).sort();
   const version = input.version;
   return {

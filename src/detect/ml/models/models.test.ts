@@ -29,40 +29,39 @@ describe('severity calibration', () => {
 
   test('with enough samples the levels are the empirical quantiles of the training scores', () => {
     const scores = uniform(100_000);
-    // 100,000 samples: 1000, 100, 50 and 10 above the first four quantiles, 5 above the last.
-    const { thresholds, extrapolated } = calibrate(scores, { anomaly: 0.99, low: 0.999, medium: 0.9995, high: 0.9999, critical: 0.99995 });
     const sorted = Float64Array.from(scores).sort();
+    // 100,000 samples resolve quantiles up to 0.99999.
+    const { thresholds, extrapolated } = calibrate(scores, { anomaly: 0.99, low: 0.999, medium: 0.9999, high: 0.99999, critical: 0.999999 }, 0.93);
     assert.equal(thresholds.anomaly, quantile(sorted, 0.99));
     assert.equal(thresholds.low, quantile(sorted, 0.999));
-    assert.equal(thresholds.high, quantile(sorted, 0.9999));
+    assert.equal(thresholds.high, quantile(sorted, 0.99999));
     assert.deepEqual(extrapolated, ['critical']);
     assert.ok(Math.abs(thresholds.anomaly - (0.3 + 0.4 * 0.99)) < 0.002);
+    // The one level beyond the data sits halfway between the highest training score and the forest's maximum.
+    const top = sorted[sorted.length - 1]!;
+    assert.ok(Math.abs(thresholds.critical - (top + (0.93 - top) / 2)) < 1e-12);
   });
 
-  test('quantiles the training set cannot resolve come from the exponential tail, strictly increasing and below 1', () => {
-    // 2000 samples: 20 above the 0.99 quantile (read off the data), 2 above 0.999 (extrapolated).
-    const scores = uniform(2000);
+  test('levels the training set cannot resolve are spread between its top and the highest possible score', () => {
+    // 256 samples: 2.56 above the 0.99 quantile (read off the data), less than one above the others.
+    const scores = uniform(256);
     const sorted = Float64Array.from(scores).sort();
-    const { thresholds, extrapolated, tail } = calibrate(scores, QUANTILES);
+    const { thresholds, extrapolated } = calibrate(scores, QUANTILES, 0.9);
     assert.deepEqual(extrapolated, ['low', 'medium', 'high', 'critical']);
     assert.equal(thresholds.anomaly, quantile(sorted, 0.99));
-    const u = quantile(sorted, 0.95);
-    assert.equal(tail.u, u);
-    const above = Array.from(sorted).filter((s) => s > u);
-    assert.ok(Math.abs(tail.sigma - above.reduce((a, b) => a + b - u, 0) / above.length) < 1e-12);
-    assert.ok(Math.abs(thresholds.low - (u + tail.sigma * Math.log(0.05 / 0.001))) < 1e-12);
+    const top = sorted[255]!;
+    assert.ok(Math.abs(thresholds.low - (top + (0.9 - top) / 5)) < 1e-12);
+    assert.ok(Math.abs(thresholds.critical - (top + (4 * (0.9 - top)) / 5)) < 1e-12);
     const levels = [thresholds.anomaly, thresholds.low, thresholds.medium, thresholds.high, thresholds.critical];
     for (let i = 1; i < levels.length; i++) assert.ok(levels[i]! > levels[i - 1]!, `level ${i} above level ${i - 1}`);
-    assert.ok(levels[4]! < 1);
-    // 256 samples: every level extrapolated.
-    assert.equal(calibrate(uniform(256), QUANTILES).extrapolated.length, 5);
+    assert.ok(levels[4]! < 0.9);
   });
 
-  test('a tail that would pass 1 is pulled below it, and a flat training set still gives ordered levels', () => {
-    const wide = calibrate(uniform(300, 2, 0.0, 0.99), QUANTILES).thresholds;
-    assert.ok(wide.critical < 1 && wide.high < wide.critical && wide.medium < wide.high);
-    const flat = calibrate(new Float64Array(500).fill(0.5), QUANTILES).thresholds;
-    assert.ok(flat.anomaly >= 0.5 && flat.low > flat.anomaly && flat.critical < 1);
+  test('ties and flat training scores still give strictly increasing levels', () => {
+    const flat = calibrate(new Float64Array(100_000).fill(0.5), QUANTILES, 0.9).thresholds;
+    assert.ok(flat.anomaly === 0.5 && flat.low > flat.anomaly && flat.medium > flat.low && flat.critical > flat.high);
+    const tiny = calibrate([0.4, 0.6], QUANTILES, 0.8).thresholds;
+    assert.ok(tiny.anomaly > 0.6 - 1e-9 && tiny.critical < 0.8);
   });
 
   test('levels map scores to severities', () => {
