@@ -17,6 +17,8 @@ import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerHealthRoutes, type HealthSource } from './health/routes.js';
+import { registerModelRoutes } from './models/routes.js';
+import type { Models } from '../detect/ml/models.js';
 
 export interface ApiDeps {
   pipeline: Pipeline;
@@ -31,6 +33,8 @@ export interface ApiDeps {
   maxBodyBytes: number;
   /** Extra health sections (inputs, collectors). */
   health?: HealthSource[];
+  /** Anomaly detectors, for /api/v1/models. */
+  models?: Models;
   tls?: { cert: string; key: string };
 }
 
@@ -99,6 +103,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerEsRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
+  if (deps.models) registerModelRoutes(app, { models: deps.models });
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

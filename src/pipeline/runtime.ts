@@ -17,6 +17,7 @@ import type { EventStore } from '../store/types.js';
 import { AlertManager } from '../alerts/manager.js';
 import { IncidentTracker } from '../alerts/incidents.js';
 import { DetectStage } from './detect.js';
+import { Models } from '../detect/ml/models.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 
@@ -26,6 +27,7 @@ export interface Runtime {
   pipeline: Pipeline;
   detect: DetectStage;
   alerts: AlertManager;
+  models: Models;
   incidents: IncidentTracker;
   credentials: Credentials;
   telemetry: Telemetry;
@@ -102,16 +104,25 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         console.log(`vigil: incident ${incident.id} "${incident.title}" (${incident.severity}, confidence ${incident.confidence}): ${why}, escalation level ${level}`);
       }
     });
-    const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
+    const models = new Models({ ml: config.ml, dataDir: config.data_dir, clock });
+    // Events rules alerted on are not trained on.
+    alerts.onChange((alert) => {
+      if (alert.rule.kind !== 'model') models.excludeEvidence(alert.evidence);
+    });
+    models.start();
+    // Closed after the pipeline has drained, like the alerts (closers run in reverse).
+    closers.splice(1, 0, () => models.close());
+    const detect = new DetectStage({ detectors: [models], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
-    const health: HealthSource[] = [];
+    const health: HealthSource[] = [{ name: 'models', status: () => models.health() }];
     const api = await buildApi({
       pipeline,
       store,
       credentials,
       alerts,
       incidents,
+      models,
       telemetry,
       clock,
       version: VERSION,
@@ -185,6 +196,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       pipeline,
       detect,
       alerts,
+      models,
       incidents,
       credentials,
       telemetry,
