@@ -1,12 +1,13 @@
 // `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs,
 // and search latencies over 1M and 10M stored events. Medians of several runs; `--quick` skips the 10M store.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { datasetsRoot } from './datasets.js';
 import { benchPipeline } from './pipeline.js';
 import { measureParseShares } from './parse-shares.js';
 import { benchSearch } from './search.js';
+import { benchIforest, iforestTable, readOddsReference } from './iforest.js';
 
 const quick = process.argv.includes('--quick');
 const root = datasetsRoot();
@@ -41,3 +42,7 @@ for (const events of quick ? [1_000_000] : [1_000_000, 10_000_000]) {
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+console.log('\n== Isolation Forest (ODDS, NSL-KDD): ROC AUC over seeds 0-4, fit and score seconds (median), beside scikit-learn ==');
+const iforestRows = await benchIforest({ root, seeds: 5, sklearn: !quick });
+console.table(iforestTable(iforestRows, readOddsReference(readFileSync(join(root, 'odds', 'README.md'), 'utf8'))));
