@@ -59,6 +59,18 @@ describe('vigil iforest', () => {
     assert.notEqual(other.stdout, plain.stdout);
   });
 
+  test('--rng sklearn gives the scores scikit-learn gives for the same seed', async () => {
+    const fixture = JSON.parse(readFileSync(new URL('../detect/ml/iforest/testdata/sklearn-scores.json', import.meta.url), 'utf8')) as { X: number[][]; cases: { seed: number; trees: number; max_samples: number; scores: number[] }[] };
+    const file = join(dir, 'sklearn.csv');
+    writeFileSync(file, ['a,b,c,d', ...fixture.X.map((row) => row.join(','))].join('\n'));
+    const c = fixture.cases[1]!;
+    const result = await runVigil(['iforest', file, '--rng', 'sklearn', '--seed', String(c.seed), '--trees', String(c.trees), '--sample-size', String(c.max_samples)]);
+    assert.equal(result.code, 0, result.stderr);
+    const scores = scoresOf(result.stdout);
+    assert.equal(scores.length, c.scores.length);
+    scores.forEach((s, i) => assert.ok(Math.abs(s - c.scores[i]!) < 1e-15, `row ${i + 1}: ${s} vs ${c.scores[i]}`));
+  });
+
   test('--json prints a summary and the scores go to --out; a saved model scores the same rows the same way', async () => {
     const out = join(dir, 'scores.txt');
     const model = join(dir, 'model.iforest');

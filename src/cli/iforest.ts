@@ -17,6 +17,7 @@ export interface IforestOptions {
   trees: string;
   sampleSize: string;
   seed: string;
+  rng?: 'vigil' | 'sklearn';
   missing: 'error' | 'median';
   out?: string;
   json?: boolean;
@@ -137,7 +138,11 @@ export function runIforest(table: CsvTable, file: string, opts: IforestOptions, 
   } else {
     if (table.rows < sampleSize) warnings.push(`${table.rows} rows is fewer than the sample size ${sampleSize}: each tree uses all rows`);
     const started = performance.now();
-    forest = IsolationForest.fit(m, { trees, sampleSize, seed });
+    if (opts.rng === 'sklearn') {
+      // scikit-learn reads the values as float32: so does its compatible mode, for fit and score alike.
+      for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i]!);
+    }
+    forest = IsolationForest.fit(m, { trees, sampleSize, seed, rng: opts.rng ?? 'vigil' });
     fitSeconds = (performance.now() - started) / 1000;
   }
   const started = performance.now();
@@ -199,6 +204,7 @@ export function iforestCommand(): Command {
     .option('--trees <n>', 'number of trees', '100')
     .option('--sample-size <n>', 'rows sampled per tree (ψ); with fewer rows, all of them', '256')
     .option('--seed <n>', 'random seed: the same file, options and seed give the same scores', '0')
+    .addOption(new Option('--rng <generator>', "random streams: Vigil's own, or scikit-learn 1.2's (seed s then gives IsolationForest(random_state=s)'s scores, on float32 values)").choices(['vigil', 'sklearn']).default('vigil'))
     .addOption(new Option('--missing <policy>', 'empty, NaN or infinite cells: stop with an error, or replace by the column median').choices(['error', 'median']).default('error'))
     .option('--out <file>', 'write the scores here instead of standard output')
     .option('--json', 'print a JSON summary on standard output (the scores then go only to --out)')

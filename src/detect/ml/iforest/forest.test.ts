@@ -1,5 +1,6 @@
 // The Isolation Forest: c(n) and path lengths against hand-computed values, determinism, AUC on known outliers,
 // both scoring paths agreeing, serialization round trips and refusals, and every kind of bad input.
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VigilError } from '../../../core/errors.js';
@@ -8,6 +9,7 @@ import { IsolationForest } from './forest.js';
 import { fromRows, matrix } from './matrix.js';
 import { anomalyScore, averagePathLength } from './path-length.js';
 import { Random } from './random.js';
+import { NumpyRandomState, sampleWithoutReplacement, SklearnRandR } from './sklearn-random.js';
 import { forestFromBinary, forestFromJson, forestToBinary, forestToJson, parseForest } from './serialize.js';
 
 /** n points from a 2-D standard normal (Box-Muller), then `outliers` points far away, labelled 1. */
@@ -237,5 +239,35 @@ describe('serialization', () => {
     delete missing.trees.left;
     assert.throws(() => forestFromJson(missing), /trees\.left must be an array/);
     assert.throws(() => forestFromJson({ ...json, params: { ...json.params, maxDepth: 30 } }), /maxDepth does not match/);
+  });
+});
+
+describe('scikit-learn compatibility', () => {
+  const fixture = JSON.parse(readFileSync(new URL('./testdata/sklearn-scores.json', import.meta.url), 'utf8')) as {
+    X: number[][];
+    cases: { seed: number; trees: number; max_samples: number; scores: number[] }[];
+  };
+
+  test('with rng "sklearn", seed s grows the forest of IsolationForest(random_state=s): the same scores to 1e-15', () => {
+    const m = fromRows(fixture.X);
+    for (const c of fixture.cases) {
+      const forest = IsolationForest.fit(m, { trees: c.trees, sampleSize: c.max_samples, seed: c.seed, rng: 'sklearn' });
+      const scores = forest.score(m);
+      let worst = 0;
+      for (let i = 0; i < m.rows; i++) worst = Math.max(worst, Math.abs(scores[i]! - c.scores[i]!));
+      assert.ok(worst < 1e-15, `seed ${c.seed}: largest difference ${worst}`);
+    }
+  });
+
+  test("numpy's MT19937, scikit-learn's sampling and rand_r, on known values", () => {
+    // The first outputs of MT19937 seeded with init_genrand(0) and with the reference seed 5489.
+    assert.equal(new NumpyRandomState(0).nextUint32(), 2357136044);
+    assert.equal(new NumpyRandomState(5489).nextUint32(), 3499211612);
+    const rs = new NumpyRandomState(1);
+    const sample = sampleWithoutReplacement(1000, 10, rs);
+    assert.equal(new Set(sample).size, 10);
+    const r = new SklearnRandR(1);
+    // 1 -> xorshift(13, 17, 5) -> 270369, below RAND_R_MAX.
+    assert.equal(r.next(), 270369);
   });
 });

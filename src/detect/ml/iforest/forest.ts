@@ -6,7 +6,9 @@
 import { VigilError } from '../../../core/errors.js';
 import { assertFinite, type Matrix } from './matrix.js';
 import { averagePathLength } from './path-length.js';
+import { NodeBuffer } from './nodes.js';
 import { Random } from './random.js';
+import { growSklearn } from './grow-sklearn.js';
 
 export interface ForestOptions {
   /** Number of trees (t in the paper). Default 100. */
@@ -15,6 +17,11 @@ export interface ForestOptions {
   sampleSize?: number;
   /** Seed of the generator: the same data, options and seed grow the same forest. Default 0. */
   seed?: number;
+  /**
+   * `vigil` (default): Vigil's own generator. `sklearn`: scikit-learn 1.2's random streams and splitter, on values
+   * read as float32, so that seed s grows the forest of `IsolationForest(random_state=s)` (see grow-sklearn.ts).
+   */
+  rng?: 'vigil' | 'sklearn';
 }
 
 export interface ForestParams {
@@ -51,54 +58,15 @@ export const DEFAULT_SAMPLE_SIZE = 256;
 const MAX_TREES = 100_000;
 
 function checkOptions(options: ForestOptions): Required<ForestOptions> {
+  const rng = options.rng ?? 'vigil';
+  if (rng !== 'vigil' && rng !== 'sklearn') throw new VigilError('bad_request', `rng must be "vigil" or "sklearn", got ${String(rng)}`);
   const trees = options.trees ?? DEFAULT_TREES;
   const sampleSize = options.sampleSize ?? DEFAULT_SAMPLE_SIZE;
   const seed = options.seed ?? 0;
   if (!Number.isInteger(trees) || trees < 1 || trees > MAX_TREES) throw new VigilError('bad_request', `the number of trees must be an integer from 1 to ${MAX_TREES}, got ${trees}`);
   if (!Number.isInteger(sampleSize) || sampleSize < 1) throw new VigilError('bad_request', `the sample size must be a positive integer, got ${sampleSize}`);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new VigilError('bad_request', `the seed must be an integer from 0 to 4294967295, got ${seed}`);
-  return { trees, sampleSize, seed };
-}
-
-/** Growable node columns, written tree after tree. */
-class NodeBuffer {
-  feature = new Int32Array(1024);
-  threshold = new Float64Array(1024);
-  left = new Int32Array(1024);
-  size = new Int32Array(1024);
-  low = new Float64Array(1024);
-  high = new Float64Array(1024);
-  length = 0;
-
-  /** Makes room for `extra` more nodes. */
-  reserve(extra: number): void {
-    const need = this.length + extra;
-    if (need <= this.feature.length) return;
-    let cap = this.feature.length;
-    while (cap < need) cap *= 2;
-    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
-      const b = make(cap);
-      b.set(a.subarray(0, this.length));
-      return b;
-    };
-    this.feature = grow(this.feature, (n) => new Int32Array(n));
-    this.threshold = grow(this.threshold, (n) => new Float64Array(n));
-    this.left = grow(this.left, (n) => new Int32Array(n));
-    this.size = grow(this.size, (n) => new Int32Array(n));
-    this.low = grow(this.low, (n) => new Float64Array(n));
-    this.high = grow(this.high, (n) => new Float64Array(n));
-  }
-
-  add(size: number): number {
-    const i = this.length++;
-    this.feature[i] = -1;
-    this.threshold[i] = 0;
-    this.left[i] = -1;
-    this.size[i] = size;
-    this.low[i] = 0;
-    this.high[i] = 0;
-    return i;
-  }
+  return { trees, sampleSize, seed, rng };
 }
 
 /**
@@ -510,7 +478,8 @@ function start(m: Matrix, options: ForestOptions) {
   assertFinite(m, 'cannot fit');
   const nodes = new NodeBuffer();
   const roots = new Int32Array(opts.trees);
-  return { opts, nodes, roots, gen: grow(m, opts, nodes, roots) };
+  const gen = opts.rng === 'sklearn' ? growSklearn(m, opts.trees, opts.sampleSize, opts.seed, nodes, roots) : grow(m, opts, nodes, roots);
+  return { opts, nodes, roots, gen };
 }
 
 function finish(m: Matrix, opts: Required<ForestOptions>, nodes: NodeBuffer, roots: Int32Array): IsolationForest {
