@@ -172,8 +172,8 @@ export async function benchIforest(options: IforestBenchOptions): Promise<Ifores
   const withSklearn = options.sklearn && sklearnAvailable();
   // Warm the JIT on a small set first: the times below are of compiled code, as scikit-learn's are.
   const warm = await loadOdds(join(oddsDir, files[0]!), 'warm-up');
-  runOurs(warm, 3, 'vigil');
-  runOurs(warm, 3, 'sklearn');
+  runOurs(warm, 10, 'vigil');
+  runOurs(warm, 10, 'sklearn');
   const rows: IforestRow[] = [];
   const sets: { path: string; kind: 'odds' | 'nsl'; load: () => Promise<Labelled> }[] = files.map((file) => ({
     path: join(oddsDir, file),

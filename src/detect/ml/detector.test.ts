@@ -3,9 +3,10 @@
 // rollback, corrupt model files, missing features and unreadable events.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { mlSchema } from '../../config/ml.js';
 import { ManualClock } from '../../core/clock.js';
 import type { Detection } from '../../core/detection.js';
@@ -321,5 +322,24 @@ describe('entity detectors', () => {
     const features = (scanner.details as { features: { feature: string }[]; window: { start: string; end: string } });
     assert.deepEqual(features.window, { start: new Date(T0 + 5 * 60_000).toISOString(), end: new Date(T0 + 6 * 60_000).toISOString() });
     assert.ok(features.features.some((f) => ['distinct_dest_ports', 'events', 'distinct_users', 'failure_ratio'].includes(f.feature)));
+  });
+});
+
+describe('configuration', () => {
+  test('the example in the README loads, and a bad detector is refused at load with its name', () => {
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const yaml = /## Anomaly detection[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)![1]!;
+    const ml = mlSchema.parse((parseYaml(yaml) as { ml: unknown }).ml);
+    const models = new Models({ ml, dataDir: dataDir(), clock: new ManualClock(T0) });
+    assert.deepEqual(models.ids, ['web-requests', 'source-ip', 'api-latency']);
+    assert.equal(models.get('source-ip').step_ms, 60_000);
+    assert.equal(models.get('source-ip').window_ms, 300_000);
+    const bad = mlSchema.parse({ detectors: [{ id: 'x', kind: 'entity', features: [{ name: 'n', agg: 'count' }] }] });
+    assert.throws(() => new Models({ ml: bad, dataDir: dataDir(), clock: new ManualClock(T0) }), /ml detector x: an entity detector needs "entity"/);
+    const noAgg = mlSchema.parse({ detectors: [{ id: 'y', kind: 'entity', entity: 'host.name', features: [{ name: 'n' }] }] });
+    assert.throws(() => new Models({ ml: noAgg, dataDir: dataDir(), clock: new ManualClock(T0) }), /feature n needs "agg"/);
+    assert.throws(() => mlSchema.parse({ retrain_cron: 'every day' }), /cron expression/);
+    assert.throws(() => mlSchema.parse({ severity: { low: 0.5 } }), /quantiles must increase/);
+    assert.equal(new Models({ ml: mlSchema.parse({ enabled: false }), dataDir: dataDir(), clock: new ManualClock(T0) }).ids.length, 0);
   });
 });

@@ -389,6 +389,11 @@ export class ModelDetector implements Detector {
     return this.extractor.stats();
   }
 
+  /** A light summary for health checks. */
+  status(): { state: string; version: number | null; samples: number; error: string | null } {
+    return { state: this.training ? 'training' : this.model ? 'ready' : 'collecting', version: this.model?.meta.version ?? null, samples: this.buffer.count, error: this.lastError ?? null };
+  }
+
   info(options: { recent?: boolean } = {}): Record<string, unknown> {
     const meta = this.model?.meta;
     return {

@@ -109,13 +109,10 @@ export class Models implements Detector {
     for (const detector of this.detectors.values()) await detector.idle();
   }
 
-  /** The health section: ready detectors, and any that report an error. */
+  /** The health section: each detector's state, active version, samples and last error (no disk access). */
   health(): { ok: boolean; [key: string]: unknown } {
     const detectors: Record<string, unknown> = {};
-    for (const d of this.detectors.values()) {
-      const info = d.info();
-      detectors[d.name] = { state: info.state, version: info.active_version, samples: info.samples, error: info.last_error };
-    }
+    for (const d of this.detectors.values()) detectors[d.name] = d.status();
     return { ok: true, detectors };
   }
 }

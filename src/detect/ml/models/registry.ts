@@ -2,7 +2,7 @@
 // profile, thresholds, score distribution) and vNNNNNN.iforest (the binary forest, checksummed), plus active.json
 // naming the version in use. Every write goes to a temporary file that is synced and renamed, so a crash leaves the
 // old file or the new one, never half of one. A file that fails to load is reported and skipped, never fatal.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VigilError, errorMessage } from '../../../core/errors.js';
 import { forestFromBinary, forestToBinary } from '../iforest/serialize.js';
@@ -55,6 +55,8 @@ function checkMeta(raw: unknown, detector: string, version: number, origin: stri
 
 export class ModelRegistry {
   readonly dir: string;
+  /** list() answers, by version, with the modification times they were read at: the API asks often. */
+  private readonly listed = new Map<number, { stamp: string; entry: VersionEntry }>();
 
   constructor(
     root: string,
@@ -138,14 +140,31 @@ export class ModelRegistry {
     return { meta, forest };
   }
 
-  /** Every version with its description, or the reason it cannot be used. */
+  /** Every version with its description, or the reason it cannot be used (re-read only when its files change). */
   list(): VersionEntry[] {
-    return this.versions().map((version) => {
+    const versions = this.versions();
+    for (const v of [...this.listed.keys()]) if (!versions.includes(v)) this.listed.delete(v);
+    return versions.map((version) => {
+      const stamp = [metaFile(version), forestFile(version)]
+        .map((name) => {
+          try {
+            const st = statSync(join(this.dir, name));
+            return `${st.mtimeMs}:${st.size}`;
+          } catch {
+            return 'missing';
+          }
+        })
+        .join('|');
+      const cached = this.listed.get(version);
+      if (cached && cached.stamp === stamp) return cached.entry;
+      let entry: VersionEntry;
       try {
-        return { version, meta: this.load(version).meta };
+        entry = { version, meta: this.load(version).meta };
       } catch (err) {
-        return { version, error: errorMessage(err) };
+        entry = { version, error: errorMessage(err) };
       }
+      this.listed.set(version, { stamp, entry });
+      return entry;
     });
   }
 
