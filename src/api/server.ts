@@ -12,7 +12,7 @@ import type { AlertManager } from '../alerts/manager.js';
 import type { IncidentTracker } from '../alerts/incidents.js';
 import { registerIncidentRoutes } from './alerts/incidents.js';
 import { registerAlertRoutes } from './alerts/routes.js';
-import { registerAuth } from './auth/hook.js';
+import { registerAuth, type RouteAccess } from './auth/hook.js';
 import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
@@ -36,6 +36,19 @@ export interface ApiDeps {
   /** Anomaly detectors, for /api/v1/models. */
   models?: Models;
   tls?: { cert: string; key: string };
+}
+
+/** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
 }
 
 /** Maps Fastify's own errors to Vigil's, so every failure has the same `{ error: { id, message } }` shape. */
@@ -66,6 +79,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     trustProxy: false,
     ...(deps.tls ? { https: { cert: readFileSync(deps.tls.cert), key: readFileSync(deps.tls.key) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    // A route without a declared role is for admins only (auth/hook.ts).
+    const access = (route.config as { access?: RouteAccess } | undefined)?.access ?? 'admin';
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url, access });
+  });
 
   await app.register(swagger, {
     openapi: {

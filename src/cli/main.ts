@@ -6,6 +6,8 @@ import { startCommand } from './start.js';
 import { ingestCommand } from './ingest.js';
 import { searchCommand } from './search.js';
 import { tokenCommand, userCommand } from './credentials.js';
+import { simulateCommand } from './simulate.js';
+import { rulesCommand } from './rules.js';
 import { iforestCommand } from './iforest.js';
 import { modelCommand } from './model.js';
 
@@ -15,7 +17,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), iforestCommand(), modelCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), iforestCommand(), modelCommand()]) {
   program.addCommand(command.exitOverride());
 }
 
