@@ -231,7 +231,7 @@ export class IsolationForest {
     this.checkShape(m);
     assertFinite(m, 'cannot score');
     const { data, rows, cols } = m;
-    const { packed, leafValue, height, cuts } = this.batchLayout();
+    const { packed, leafValue, height, cuts, buckets, scales } = this.batchLayout();
     const roots = this.arrays.roots;
     const trees = roots.length;
     const norm = this.norm;
@@ -241,16 +241,29 @@ export class IsolationForest {
       for (let f = 0; f < cols; f++) {
         const c = cuts[f]!;
         const len = c.length;
+        if (len === 0) {
+          for (let r = b0; r < b1; r++) ranks[(r - b0) * cols + f] = 0;
+          continue;
+        }
+        // Rank = number of thresholds strictly below x (x > t_j exactly when rank(x) > j). A bucket table over the
+        // thresholds' range gives the thresholds below x's bucket at once; only those in its bucket are compared.
+        const table = buckets[f]!;
+        const nb = table.length - 2;
+        const min = c[0]!;
+        const scale = scales[f]!;
         for (let r = b0; r < b1; r++) {
           const x = data[r * cols + f]!;
-          // Number of thresholds strictly below x: x > t_j exactly when rank(x) > j.
-          let lo = 0;
-          let hi = len;
-          while (lo < hi) {
-            const mid = (lo + hi) >>> 1;
-            if (c[mid]! < x) lo = mid + 1;
-            else hi = mid;
-          }
+          let b = Math.floor((x - min) * scale);
+          b = b < 0 ? 0 : b > nb ? nb : b;
+          let lo = table[b]!;
+          let hi = table[b + 1]!;
+          if (hi - lo > 8) {
+            while (lo < hi) {
+              const mid = (lo + hi) >>> 1;
+              if (c[mid]! < x) lo = mid + 1;
+              else hi = mid;
+            }
+          } else while (lo < hi && c[lo]! < x) lo++;
           ranks[(r - b0) * cols + f] = lo;
         }
       }
@@ -413,6 +426,12 @@ interface BatchLayout {
   height: Int32Array;
   /** Per feature: the forest's distinct split thresholds on it, ascending. */
   cuts: Float64Array[];
+  /**
+   * Per feature: bucket b of [first cut, last cut], as floor((x - first) * scale), holds cuts[table[b] .. table[b+1]).
+   * The bucket formula is monotone in x, so every cut in an earlier bucket is below x and every later one above.
+   */
+  buckets: Int32Array[];
+  scales: Float64Array;
 }
 
 function buildBatchLayout(p: ForestParams, a: ForestArrays, walk: Float64Array): BatchLayout {
@@ -468,7 +487,26 @@ function buildBatchLayout(p: ForestParams, a: ForestArrays, walk: Float64Array):
     }
     height[t] = deepest;
   }
-  return { packed, leafValue, height, cuts };
+  const buckets: Int32Array[] = [];
+  const scales = new Float64Array(p.features);
+  for (let f = 0; f < p.features; f++) {
+    const c = cuts[f]!;
+    const n = c.length;
+    const span = n > 0 ? c[n - 1]! - c[0]! : 0;
+    const nb = Math.max(1, Math.min(1 << 16, 2 * n));
+    const scale = span > 0 ? nb / span : 0;
+    scales[f] = scale;
+    // table[b] = cuts in buckets before b; one extra bucket past the end holds the clamped top.
+    const table = new Int32Array(nb + 2);
+    for (let i = 0; i < n; i++) {
+      let b = Math.floor((c[i]! - c[0]!) * scale);
+      b = b < 0 ? 0 : b > nb ? nb : b;
+      table[b + 1]!++;
+    }
+    for (let b = 1; b < table.length; b++) table[b] = table[b]! + table[b - 1]!;
+    buckets.push(table);
+  }
+  return { packed, leafValue, height, cuts, buckets, scales };
 }
 
 function start(m: Matrix, options: ForestOptions) {
