@@ -22,6 +22,8 @@ import { SessionStore } from './session/sessions.js';
 import { registerSessionRoutes } from './session/routes.js';
 import { registerStreamRoutes } from './stream/routes.js';
 import { registerUiRoutes } from './ui/routes.js';
+import { registerModelRoutes } from './models/routes.js';
+import type { Models } from '../detect/ml/models.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
@@ -36,6 +38,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   maxBodyBytes: number;
   /** Extra health sections (inputs, collectors). */
   health?: HealthSource[];
+  /** Anomaly detectors, for /api/v1/models. */
+  models?: Models;
   tls?: { cert: string; key: string };
   /** Dashboard sessions: idle and absolute lifetimes. */
   sessions?: { idle_minutes: number; max_hours: number };
@@ -132,6 +136,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerSessionRoutes(app, { sessions, secure: deps.tls !== undefined });
   registerStreamRoutes(app, { ...deps, sessions });
   registerUiRoutes(app);
+  if (deps.models) registerModelRoutes(app, { models: deps.models });
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -8,6 +8,8 @@ import { searchCommand } from './search.js';
 import { tokenCommand, userCommand } from './credentials.js';
 import { simulateCommand } from './simulate.js';
 import { rulesCommand } from './rules.js';
+import { iforestCommand } from './iforest.js';
+import { modelCommand } from './model.js';
 
 const program = new Command('vigil')
   .description('Vigil: a self-hosted SIEM. Collects logs and host data, normalizes them to ECS, detects threats, shows them live.')
@@ -15,7 +17,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), iforestCommand(), modelCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

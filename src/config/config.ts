@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VigilError } from '../core/errors.js';
 import { mappingExtensionSchema } from '../detect/rules/mapping.js';
+import { mlSchema } from './ml.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -111,6 +112,8 @@ export const configSchema = z.strictObject({
       max_hours: z.number().min(0.1).default(168),
     })
     .prefault({}),
+  /** Anomaly detection: Isolation Forest detectors, severity calibration, retraining (src/config/ml.ts). */
+  ml: mlSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

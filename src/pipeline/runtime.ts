@@ -18,6 +18,7 @@ import { AlertManager } from '../alerts/manager.js';
 import { IncidentTracker } from '../alerts/incidents.js';
 import { RuleEngine, ruleEngineOptions } from '../detect/rules/engine.js';
 import { DetectStage } from './detect.js';
+import { Models } from '../detect/ml/models.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 
@@ -27,6 +28,7 @@ export interface Runtime {
   pipeline: Pipeline;
   detect: DetectStage;
   alerts: AlertManager;
+  models: Models;
   incidents: IncidentTracker;
   rules: RuleEngine;
   credentials: Credentials;
@@ -114,10 +116,18 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     closers.push(async () => rules.close());
     for (const p of rules.report().rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
-    const detect = new DetectStage({ detectors: [rules], alerts, ingest: pipeline, telemetry, clock });
+    const models = new Models({ ml: config.ml, dataDir: config.data_dir, clock });
+    // Events rules alerted on are not trained on.
+    alerts.onChange((alert) => {
+      if (alert.rule.kind !== 'model') models.excludeEvidence(alert.evidence);
+    });
+    models.start();
+    // Closed after the pipeline has drained, like the alerts (closers run in reverse).
+    closers.splice(1, 0, () => models.close());
+    const detect = new DetectStage({ detectors: [rules, models], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
-    const health: HealthSource[] = [];
+    const health: HealthSource[] = [{ name: 'models', status: () => models.health() }];
     health.push({
       name: 'detection',
       status: () => {
@@ -133,6 +143,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       incidents,
       rules,
       ruleTestOptions: ruleOptions,
+      models,
       telemetry,
       clock,
       version: VERSION,
@@ -207,6 +218,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       pipeline,
       detect,
       alerts,
+      models,
       incidents,
       rules,
       credentials,

@@ -25,7 +25,7 @@ describe('vigil', () => {
   test('--help lists the commands, and every command has --help', async () => {
     const help = await runVigil(['--help']);
     assert.equal(help.code, 0);
-    for (const command of ['start', 'ingest', 'search', 'token', 'user']) {
+    for (const command of ['start', 'ingest', 'search', 'token', 'user', 'iforest', 'model']) {
       assert.match(help.stdout, new RegExp(`\\b${command}\\b`));
       const sub = await runVigil([command, '--help']);
       assert.equal(sub.code, 0, `${command} --help`);

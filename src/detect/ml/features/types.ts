@@ -1,0 +1,85 @@
+// What feature extraction hands to a detector: samples (one feature vector each) with their time, entity and
+// evidence, and the bookkeeping that lets rules exclude the events they alerted on from training.
+import type { EcsEvent } from '../../../core/event.js';
+
+/** Set when a rule alerted on one of a sample's events: such samples are not trained on. */
+export interface ExclusionFlag {
+  excluded: boolean;
+}
+
+export interface Sample {
+  /** Raw feature values (before any log transform); NaN where a feature could not be computed. */
+  values: Float64Array;
+  /** Event time (ms) of the sample's newest event. */
+  time: number;
+  /** Whom the sample is about (the entity field's value), if known. */
+  entity?: string;
+  /** Ids of evidence events, oldest first, bounded. */
+  evidence: string[];
+  /** The window [start, end) in ms, for entity samples. */
+  windowStart?: number;
+  windowEnd?: number;
+  flags: ExclusionFlag[];
+}
+
+export function isExcluded(sample: Sample): boolean {
+  for (const flag of sample.flags) if (flag.excluded) return true;
+  return false;
+}
+
+export interface ExtractorStats {
+  /** Events that matched the detector's selection. */
+  events: number;
+  /** Matching events skipped because they could not be read (no time, no entity). */
+  skipped: number;
+  samples: number;
+  /** Entity detectors: entities tracked now, evicted so far, and events that came later than the lateness allowed. */
+  entities?: number;
+  evicted?: number;
+  late?: number;
+}
+
+export interface Extractor {
+  readonly featureNames: readonly string[];
+  /** Takes a batch in arrival order; answers the samples it completed. Never throws for one bad event. */
+  push(events: readonly EcsEvent[]): Sample[];
+  stats(): ExtractorStats;
+}
+
+/**
+ * Event id → the flag of the sample (or open window) it went into, for samples not yet trained on; and the ids
+ * already excluded, so that an event excluded before its window closes is honoured too. Both bounded, oldest out.
+ */
+export class ExclusionIndex {
+  private readonly flags = new Map<string, ExclusionFlag>();
+  private readonly excludedIds = new Set<string>();
+
+  constructor(private readonly cap = 200_000) {}
+
+  /** Remembers which flag an event's id belongs to; sets it at once when the id was already excluded. */
+  track(id: string, flag: ExclusionFlag): void {
+    if (this.excludedIds.has(id)) flag.excluded = true;
+    this.flags.delete(id);
+    this.flags.set(id, flag);
+    if (this.flags.size > this.cap) this.flags.delete(this.flags.keys().next().value!);
+  }
+
+  /** Marks the samples holding these events; answers how many tracked samples were newly marked. */
+  exclude(ids: Iterable<string>): number {
+    let marked = 0;
+    for (const id of ids) {
+      const flag = this.flags.get(id);
+      if (flag && !flag.excluded) {
+        flag.excluded = true;
+        marked++;
+      }
+      this.excludedIds.add(id);
+      if (this.excludedIds.size > this.cap) this.excludedIds.delete(this.excludedIds.values().next().value!);
+    }
+    return marked;
+  }
+
+  get size(): number {
+    return this.flags.size;
+  }
+}
