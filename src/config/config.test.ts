@@ -13,7 +13,7 @@ test('defaults match the documented interface', () => {
   assert.equal(config.port, 3000);
   assert.equal(config.syslog.port, 5514);
   assert.equal(config.data_dir, './data');
-  assert.equal(config.collect, true);
+  assert.equal(config.collect.enabled, true);
   assert.equal(config.files.enabled, true);
 });
 
@@ -33,7 +33,7 @@ test('file, then environment, then flags', () => {
     const fromFlags = loadConfig(file, { port: 4200, syslogPort: 6000, collect: false }, { VIGIL_PORT: '4100' });
     assert.equal(fromFlags.port, 4200);
     assert.equal(fromFlags.syslog.port, 6000);
-    assert.equal(fromFlags.collect, false);
+    assert.equal(fromFlags.collect.enabled, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
