@@ -13,6 +13,8 @@ import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerHealthRoutes, type HealthSource } from './health/routes.js';
+import type { HostRegistry } from './hosts/registry.js';
+import { registerHostRoutes } from './hosts/routes.js';
 
 export interface ApiDeps {
   pipeline: Pipeline;
@@ -26,6 +28,8 @@ export interface ApiDeps {
   /** Extra health sections (inputs, collectors). */
   health?: HealthSource[];
   tls?: { cert: string; key: string };
+  /** Per-host health (GET /api/v1/hosts). */
+  hosts?: HostRegistry;
 }
 
 /** Maps Fastify's own errors to Vigil's, so every failure has the same `{ error: { id, message } }` shape. */
@@ -91,6 +95,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerEsRoutes(app, deps);
+  registerHostRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -107,6 +107,23 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Host collectors (network, resources, processes, auth); `collect: false` turns them all off. */
   collect: z.preprocess((value) => (typeof value === 'boolean' ? { enabled: value } : value), collectSchema.prefault({})),
+  /** `vigil agent`: where and how a remote agent ships (flags win). */
+  agent: z
+    .strictObject({
+      /** The Vigil server's base URL, e.g. https://vigil.example.com:3000. */
+      server: z.string().optional(),
+      /** An ingest token (prefer $VIGIL_TOKEN or an EnvironmentFile over a file others can read). */
+      token: z.string().optional(),
+      /** The agent's state: buffer, file offsets, journald cursor, agent id. */
+      data_dir: z.string().default('./vigil-agent'),
+      /** Where undelivered events wait; default DATA_DIR/buffer. */
+      buffer_dir: z.string().optional(),
+      /** Bound of the buffer; when full, the oldest events are dropped (and counted). */
+      max_buffer_mb: z.number().min(1).default(256),
+      /** PEM file of a private CA that signed the server's certificate. */
+      ca: z.string().optional(),
+    })
+    .prefault({}),
   ingest: z
     .strictObject({
       /** Largest accepted HTTP body, after decompression. */

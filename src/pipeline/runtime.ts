@@ -10,6 +10,7 @@ import { Telemetry } from '../core/telemetry.js';
 import { Credentials } from '../api/auth/credentials.js';
 import { buildApi } from '../api/server.js';
 import type { HealthSource } from '../api/health/routes.js';
+import { HostRegistry } from '../api/hosts/registry.js';
 import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
@@ -83,8 +84,14 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     closers.push(() => pipeline.close());
 
+    const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
+    pipeline.onStored((events) => hosts.observe(events));
+    const seeding = hosts.seed(store);
+    closers.push(() => seeding);
+
     const health: HealthSource[] = [];
     const api = await buildApi({
+      hosts,
       pipeline,
       store,
       credentials,
