@@ -8,6 +8,10 @@ import type { Telemetry } from '../core/telemetry.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { EventStore } from '../store/types.js';
 import type { Credentials } from './auth/credentials.js';
+import type { AlertManager } from '../alerts/manager.js';
+import type { IncidentTracker } from '../alerts/incidents.js';
+import { registerIncidentRoutes } from './alerts/incidents.js';
+import { registerAlertRoutes } from './alerts/routes.js';
 import { registerAuth } from './auth/hook.js';
 import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
@@ -20,6 +24,8 @@ export interface ApiDeps {
   pipeline: Pipeline;
   store: EventStore;
   credentials: Credentials;
+  alerts: AlertManager;
+  incidents: IncidentTracker;
   telemetry: Telemetry;
   clock: Clock;
   version: string;
@@ -95,6 +101,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerEsRoutes(app, deps);
+  registerAlertRoutes(app, deps);
+  registerIncidentRoutes(app, deps);
   registerHostRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());

@@ -6,6 +6,7 @@ import { startCommand } from './start.js';
 import { ingestCommand } from './ingest.js';
 import { searchCommand } from './search.js';
 import { tokenCommand, userCommand } from './credentials.js';
+import { simulateCommand } from './simulate.js';
 import { agentCommand } from './agent.js';
 
 const program = new Command('vigil')
@@ -14,7 +15,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), agentCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), simulateCommand(), agentCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

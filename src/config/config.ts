@@ -144,6 +144,16 @@ export const configSchema = z.strictObject({
       interval_minutes: z.number().min(0.01).default(10),
     })
     .prefault({}),
+  alerts: z
+    .strictObject({
+      /** A detection of the same rule and group this close (event time) to its alert's last one updates that alert. */
+      suppression_window_minutes: z.number().min(0).default(60),
+      /** Alerts sharing an entity this close (event time) to an incident's latest activity join it. */
+      incident_window_minutes: z.number().min(0).default(120),
+      /** An open high or critical incident nobody acknowledged escalates one level each this many minutes. */
+      escalate_after_minutes: z.number().min(0.1).default(15),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -41,6 +41,8 @@ export interface IngestResult {
   datasets?: Record<string, number>;
   /** Accepted lines that no parser understood (stored with the parse-error tag). */
   unparsed?: number;
+  /** Accepted documents not stored again because their sender-chosen `event.id` was already stored. */
+  duplicates?: number;
 }
 
 export interface Ingest {

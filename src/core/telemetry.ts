@@ -17,6 +17,10 @@ export class Telemetry {
   readonly storeErrors: Counter<string>;
   readonly queueDepth: Gauge<'stage'>;
   readonly appendSeconds: Histogram<string>;
+  /** Detections by detector, and the time from an event's arrival to its detection. */
+  readonly detections: Counter<'detector'>;
+  readonly detectorErrors: Counter<'detector'>;
+  readonly detectionLatency: Histogram<string>;
 
   constructor(options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -34,6 +38,14 @@ export class Telemetry {
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5],
       registers,
     });
+    this.detections = new Counter({ name: 'vigil_detections_total', help: 'Detections, by detector.', labelNames: ['detector'], registers });
+    this.detectorErrors = new Counter({ name: 'vigil_detector_errors_total', help: 'Batches a detector failed on (the events are stored all the same).', labelNames: ['detector'], registers });
+    this.detectionLatency = new Histogram({
+      name: 'vigil_detection_latency_seconds',
+      help: "Time from an event's arrival (event.ingested) to its detection.",
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vigil_' });
   }
 
@@ -48,7 +60,7 @@ export class Telemetry {
     for (const metric of await this.registry.getMetricsAsJSON()) {
       const type = String(metric.type);
       if (type !== 'counter' && type !== 'gauge') continue;
-      if (!metric.name.startsWith('vigil_events_') && !metric.name.startsWith('vigil_queue') && !metric.name.startsWith('vigil_store_')) continue;
+      if (!metric.name.startsWith('vigil_events_') && !metric.name.startsWith('vigil_queue') && !metric.name.startsWith('vigil_store_') && !metric.name.startsWith('vigil_detect')) continue;
       const values: Record<string, number> = {};
       for (const v of metric.values) {
         const labels = Object.entries(v.labels ?? {})

@@ -73,7 +73,8 @@ export function normalizeLine(
   return failure === undefined ? { event } : { event, failure };
 }
 
-export type NormalizedDocument = { ok: true; event: EcsEvent } | { ok: false; reason: string };
+/** `givenId`: the sender chose the event's id, so a retry of it must not be stored twice. */
+export type NormalizedDocument = { ok: true; event: EcsEvent; givenId: boolean } | { ok: false; reason: string };
 
 /**
  * Builds the event for one JSON document (API, `_bulk`). A document that carries only a raw `message`
@@ -122,11 +123,12 @@ export function normalizeDocument(
   event['@timestamp'] = (doc['@timestamp'] as string | undefined) ?? (base['@timestamp'] as string | undefined) ?? ingested;
 
   const id = givenEvent.id;
-  event.event.id = typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH ? id : randomUUID();
+  const givenId = typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH;
+  event.event.id = givenId ? id : randomUUID();
   if (typeof givenEvent.original !== 'string' && !metric) {
     event.event.original = parsedFrom ?? (typeof doc.message === 'string' ? doc.message : rawText);
   }
   event.event.ingested = ingested;
   applyDefaults(event, options);
-  return { ok: true, event };
+  return { ok: true, event, givenId };
 }

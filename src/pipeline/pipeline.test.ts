@@ -80,3 +80,24 @@ test('parse failures are stored with the tag, per-dataset counts returned', asyn
     assert.equal(result.datasets?.unparsed, 1);
   });
 });
+
+test('documents whose sender chose event.id are stored once; listeners see each event once; lines are untouched', async () => {
+  await withPipeline(100_000, async (pipeline, store) => {
+    const seen: string[] = [];
+    pipeline.onStored((events) => seen.push(...events.map((e) => e.event.id)));
+    const docs = Array.from({ length: 5 }, (_, i) => ({ '@timestamp': `2024-03-03T11:00:0${i}Z`, event: { id: `agent-${i}`, dataset: 'test' }, message: `m${i}` }));
+    const first = await pipeline.ingestDocuments(docs, { input: 'test' });
+    assert.equal(first.duplicates, 0);
+    // A retry (say the acknowledgement was lost) sent twice at once, plus one new document without an id.
+    const [a, b] = await Promise.all([
+      pipeline.ingestDocuments([...docs, { message: 'no id' }], { input: 'test' }),
+      pipeline.ingestDocuments(docs, { input: 'test' }),
+    ]);
+    assert.equal(a.accepted + b.accepted, 11);
+    assert.equal((a.duplicates ?? 0) + (b.duplicates ?? 0), 10);
+    await pipeline.ingestLines(['plain line one', 'plain line one'], { format: 'auto', input: 'test' });
+    assert.equal((await store.search({ query: { type: 'all' }, limit: 100 })).total, 5 + 1 + 2);
+    assert.equal(seen.length, 8);
+    assert.equal(new Set(seen).size, 8);
+  });
+});

@@ -37,6 +37,10 @@ export interface PipelineOptions {
 
 interface Pending {
   events: EcsEvent[];
+  /** Positions of events whose sender chose the id (AppendOptions.unique). */
+  unique: number[] | undefined;
+  /** Set once stored: how many of them were already stored. */
+  duplicates: number;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -140,6 +144,7 @@ export class Pipeline implements Ingest {
     const errors: IngestError[] = [];
     const ids: (string | undefined)[] = new Array(documents.length);
     const datasets: Record<string, number> = {};
+    const unique: number[] = [];
     for (let i = 0; i < documents.length; i++) {
       const result = normalizeDocument(documents[i], options, now, options.originals?.[i], this.maxLineChars);
       if (!result.ok) {
@@ -150,16 +155,18 @@ export class Pipeline implements Ingest {
       const dataset = result.event.event.dataset;
       datasets[dataset] = (datasets[dataset] ?? 0) + 1;
       ids[i] = result.event.event.id;
+      if (result.givenId) unique.push(events.length);
       events.push(result.event);
     }
     for (const [dataset, count] of Object.entries(datasets)) this.telemetry.parsed.inc({ dataset }, count);
-    await this.write(events);
-    return { accepted: events.length, rejected: errors.length, errors, ids, datasets, unparsed: 0 };
+    const duplicates = await this.write(events, unique);
+    if (duplicates > 0) this.telemetry.dropped.inc({ input: options.input, reason: 'duplicate_id', intentional: 'true' }, duplicates);
+    return { accepted: events.length, rejected: errors.length, errors, ids, datasets, unparsed: 0, duplicates };
   }
 
-  /** Runs the stages, queues the events for the writer and waits until they are stored. */
-  private write(events: EcsEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
+  /** Runs the stages, queues the events for the writer and waits until they are stored; answers the duplicates. */
+  private write(events: EcsEvent[], unique?: number[]): Promise<number> {
+    if (events.length === 0) return Promise.resolve(0);
     for (const stage of this.stages) {
       try {
         stage.process(events);
@@ -171,8 +178,9 @@ export class Pipeline implements Ingest {
     }
     this.inFlight += events.length;
     this.telemetry.queueDepth.set({ stage: 'store' }, this.inFlight);
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+    return new Promise<number>((resolve, reject) => {
+      const pending: Pending = { events, unique: unique && unique.length > 0 ? unique : undefined, duplicates: 0, resolve: () => resolve(pending.duplicates), reject };
+      this.queue.push(pending);
       this.pump();
     });
   }
@@ -205,15 +213,17 @@ export class Pipeline implements Ingest {
 
   private async writeBatch(batch: Pending[], size: number): Promise<void> {
     const events = batch.length === 1 ? batch[0]!.events : batch.flatMap((p) => p.events);
+    const unique = uniquePositions(batch);
     const stopTimer = this.telemetry.appendSeconds.startTimer();
     try {
-      await this.store.append(events);
+      const { stored, duplicates } = await this.store.append(events, unique ? { unique } : undefined);
       stopTimer();
-      this.telemetry.stored.inc(events.length);
+      this.telemetry.stored.inc(stored);
+      const fresh = duplicates.length === 0 ? events : withoutDuplicates(batch, events, duplicates);
       for (const p of batch) p.resolve();
       for (const listener of this.listeners) {
         try {
-          listener(events);
+          listener(fresh);
         } catch (err) {
           console.error(`vigil: a stored-events listener failed: ${errorMessage(err)}`);
         }
@@ -243,4 +253,26 @@ export class Pipeline implements Ingest {
     this.closed = true;
     await this.idle();
   }
+}
+
+/** The batch's `unique` positions, counted across its submissions. */
+function uniquePositions(batch: readonly Pending[]): number[] | undefined {
+  let positions: number[] | undefined;
+  let offset = 0;
+  for (const p of batch) {
+    if (p.unique) for (const i of p.unique) (positions ??= []).push(offset + i);
+    offset += p.events.length;
+  }
+  return positions;
+}
+
+/** Tells each submission how many of its events were duplicates, and answers the events that were stored. */
+function withoutDuplicates(batch: readonly Pending[], events: readonly EcsEvent[], duplicates: readonly number[]): EcsEvent[] {
+  const skipped = new Set(duplicates);
+  let offset = 0;
+  for (const p of batch) {
+    for (let i = 0; i < p.events.length; i++) if (skipped.has(offset + i)) p.duplicates++;
+    offset += p.events.length;
+  }
+  return events.filter((_, i) => !skipped.has(i));
 }

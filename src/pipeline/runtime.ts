@@ -16,6 +16,9 @@ import { defaultTailTargets, startFileTail, type FileTail } from '../sources/fil
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
 import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/types.js';
+import { AlertManager } from '../alerts/manager.js';
+import { IncidentTracker } from '../alerts/incidents.js';
+import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 
@@ -23,6 +26,9 @@ export interface Runtime {
   config: Config;
   store: EventStore;
   pipeline: Pipeline;
+  detect: DetectStage;
+  alerts: AlertManager;
+  incidents: IncidentTracker;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -84,6 +90,24 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     closers.push(() => pipeline.close());
 
+    const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
+    const incidents = new IncidentTracker({
+      dataDir: config.data_dir,
+      clock,
+      windowMs: config.alerts.incident_window_minutes * 60_000,
+      escalateAfterMs: config.alerts.escalate_after_minutes * 60_000,
+    });
+    // Closed after the pipeline has drained (closers run in reverse).
+    closers.splice(1, 0, async () => incidents.close(), async () => alerts.close());
+    alerts.onChange((alert) => incidents.observe(alert));
+    incidents.onEscalation((incident, level, why) => {
+      if (why !== 'opened' || incident.severity === 'high' || incident.severity === 'critical') {
+        console.log(`vigil: incident ${incident.id} "${incident.title}" (${incident.severity}, confidence ${incident.confidence}): ${why}, escalation level ${level}`);
+      }
+    });
+    const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
+    pipeline.onStored((events) => void detect.process(events));
+
     const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
     pipeline.onStored((events) => hosts.observe(events));
     const seeding = hosts.seed(store);
@@ -95,6 +119,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       pipeline,
       store,
       credentials,
+      alerts,
+      incidents,
       telemetry,
       clock,
       version: VERSION,
@@ -174,6 +200,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       config,
       store,
       pipeline,
+      detect,
+      alerts,
+      incidents,
       credentials,
       telemetry,
       api,

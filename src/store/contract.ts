@@ -341,6 +341,30 @@ export function runStoreContract(name: string, open: OpenStore): void {
       }
     });
 
+    test('events whose sender chose the id are stored once, however often and however concurrently they are sent', async () => {
+      await withStore(open, async (store) => {
+        const batch = bulkEvents(40, T0, 'retry');
+        const first = await store.append(batch, { unique: batch.map((_, i) => i) });
+        assert.deepEqual(first, { stored: 40, duplicates: [] });
+        // A retry of half the batch plus new events: only the new ones are written, and the answer says which not.
+        const fresh = bulkEvents(10, T0 + 3_600_000, 'fresh');
+        const retry = [...batch.slice(20), ...fresh];
+        const second = await store.append(retry, { unique: retry.map((_, i) => i) });
+        assert.equal(second.stored, 10);
+        assert.deepEqual([...second.duplicates].sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+        // The same id twice in one batch, and three concurrent copies of one batch.
+        const twin = bulkEvents(1, T0 + 7_200_000, 'twin');
+        const twice = [twin[0]!, { ...twin[0]!, message: 'second copy' }];
+        assert.deepEqual(await store.append(twice, { unique: [0, 1] }), { stored: 1, duplicates: [1] });
+        const racing = bulkEvents(30, T0 + 10_800_000, 'race');
+        const results = await Promise.all([0, 1, 2].map(() => store.append(racing, { unique: racing.map((_, i) => i) })));
+        assert.equal(results.reduce((sum, r) => sum + r.stored, 0), 30);
+        // Without `unique`, ids are not looked up (Vigil's own ids are unique).
+        assert.equal((await store.search({ query: { type: 'all' }, limit: 1 })).total, 40 + 10 + 1 + 30);
+        assert.equal((await store.search({ query: parseQuery('message:"second copy"'), limit: 1 })).total, 0);
+      });
+    });
+
     test('concurrent appends and searches all land', async () => {
       await withStore(open, async (store) => {
         const batches = Array.from({ length: 12 }, (_, b) => bulkEvents(50, T0 + b * 60_000, `c${b}`));

@@ -4,7 +4,7 @@ import type { EcsEvent } from '../core/event.js';
 import { eventColumns } from './duckdb/rows.js';
 import { openDuckDbStore } from './duckdb/store.js';
 import { openStoreInWorker } from './worker/host.js';
-import type { EventStore } from './types.js';
+import type { AppendOptions, EventStore } from './types.js';
 
 export interface StoreConfig {
   engine: 'duckdb';
@@ -27,7 +27,7 @@ interface Engine {
    * stores (and plain columns cross the thread boundary faster than nested objects). The store opened in the worker
    * takes such a batch in `appendPrepared`.
    */
-  prepare?(events: readonly EcsEvent[]): unknown;
+  prepare?(events: readonly EcsEvent[], options?: AppendOptions): unknown;
 }
 
 const ENGINES: Record<StoreConfig['engine'], Engine> = {
@@ -38,7 +38,7 @@ const ENGINES: Record<StoreConfig['engine'], Engine> = {
         ...(config.memoryLimit !== undefined ? { memoryLimit: config.memoryLimit } : {}),
         ...(config.threads !== undefined ? { threads: config.threads } : {}),
       }),
-    prepare: (events) => eventColumns(events, Date.now()),
+    prepare: (events, options) => eventColumns(events, Date.now(), options?.unique),
   },
 };
 

@@ -63,10 +63,27 @@ export interface StoreStats {
   bytes: number;
 }
 
+export interface AppendOptions {
+  /**
+   * Positions of events whose `event.id` came from the sender (an agent's retry, an Elasticsearch `_id`): each is
+   * skipped when an event with its id is already stored or comes earlier in the batch. Ids Vigil made are unique.
+   */
+  unique?: readonly number[];
+}
+
+export interface AppendResult {
+  stored: number;
+  /** Positions of the events skipped because their `event.id` was already stored (see AppendOptions.unique). */
+  duplicates: number[];
+}
+
 export interface EventStore {
   readonly engine: string;
-  /** Writes events; resolves once they are durable (committed), so the caller may acknowledge them. */
-  append(events: readonly EcsEvent[]): Promise<void>;
+  /**
+   * Writes events; resolves once they are durable (committed), so the caller may acknowledge them. Checking and
+   * writing `unique` events is one step of the store's single writer, so concurrent retries cannot both get in.
+   */
+  append(events: readonly EcsEvent[], options?: AppendOptions): Promise<AppendResult>;
   search(request: SearchRequest): Promise<SearchResult>;
   histogram(request: HistogramRequest): Promise<HistogramResult>;
   top(request: TopRequest): Promise<TopResult>;

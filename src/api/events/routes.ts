@@ -63,6 +63,7 @@ function ingestResponse(result: IngestResult): object {
   const body: Record<string, unknown> = { accepted: result.accepted, rejected: result.rejected, errors: result.errors };
   if (result.datasets) body.datasets = result.datasets;
   if (result.unparsed !== undefined) body.unparsed = result.unparsed;
+  if (result.duplicates) body.duplicates = result.duplicates;
   body.ids = result.ids;
   return body;
 }

@@ -156,6 +156,33 @@ export type PlainValue = string | number | bigint | string[] | null;
 export interface EventColumns {
   count: number;
   columns: PlainValue[][];
+  /** Rows whose id the sender chose, to check against stored ids before writing (AppendOptions.unique). */
+  unique?: number[];
+}
+
+const ID_COLUMN = COLUMN_ORDER.indexOf('id');
+const TS_COLUMN = COLUMN_ORDER.indexOf('ts');
+
+/** The ids and the time span (µs) of a batch's `unique` rows, which bound the search for stored duplicates. */
+export function uniqueRows(batch: EventColumns): { rows: number[]; ids: string[]; minTs: bigint; maxTs: bigint } | undefined {
+  const rows = batch.unique?.filter((r) => Number.isInteger(r) && r >= 0 && r < batch.count);
+  if (!rows || rows.length === 0) return undefined;
+  const ids = rows.map((r) => batch.columns[ID_COLUMN]![r] as string);
+  let minTs = batch.columns[TS_COLUMN]![rows[0]!] as bigint;
+  let maxTs = minTs;
+  for (const r of rows) {
+    const ts = batch.columns[TS_COLUMN]![r] as bigint;
+    if (ts < minTs) minTs = ts;
+    if (ts > maxTs) maxTs = ts;
+  }
+  return { rows, ids, minTs, maxTs };
+}
+
+/** The batch without the given rows. */
+export function withoutRows(batch: EventColumns, skip: ReadonlySet<number>): EventColumns {
+  if (skip.size === 0) return batch;
+  const keep = (_: unknown, row: number) => !skip.has(row);
+  return { count: batch.count - skip.size, columns: batch.columns.map((column) => column.filter(keep)) };
 }
 
 function ipNum(text: string | null): bigint | null {
@@ -182,7 +209,7 @@ function asEvent(item: unknown): EcsEvent {
 }
 
 /** Turns events into columns; never throws for what an event holds. */
-export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventColumns {
+export function eventColumns(events: readonly EcsEvent[], nowMs: number, unique?: readonly number[]): EventColumns {
   const columns: PlainValue[][] = COLUMN_ORDER.map(() => new Array<PlainValue>(events.length));
   for (let row = 0; row < events.length; row++) {
     const event = asEvent(events[row]);
@@ -229,7 +256,7 @@ export function eventColumns(events: readonly EcsEvent[], nowMs: number): EventC
     ];
     for (let c = 0; c < values.length; c++) columns[c]![row] = values[c]!;
   }
-  return { count: events.length, columns };
+  return unique && unique.length > 0 ? { count: events.length, columns, unique: [...unique] } : { count: events.length, columns };
 }
 
 /** DuckDB's vector size: a data chunk holds at most this many rows. */

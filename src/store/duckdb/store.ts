@@ -6,7 +6,9 @@ import {
   BIGINT,
   DuckDBInstance,
   DuckDBScalarFunction,
+  LIST,
   UHUGEINT,
+  listValue,
   VARCHAR,
   type DuckDBConnection,
   type DuckDBValue,
@@ -16,6 +18,8 @@ import { VigilError, errorMessage } from '../../core/errors.js';
 import type { EcsEvent } from '../../core/event.js';
 import { parseIp } from '../ip.js';
 import type {
+  AppendOptions,
+  AppendResult,
   EventStore,
   HistogramRequest,
   HistogramResult,
@@ -27,7 +31,7 @@ import type {
   TopResult,
 } from '../types.js';
 import { SqlParams, compileQuery, msToMicros, timeBoundsSql, topValueSql } from './compile.js';
-import { appendColumns, eventColumns, restoreDocument, type EventColumns } from './rows.js';
+import { appendColumns, eventColumns, restoreDocument, uniqueRows, withoutRows, type EventColumns } from './rows.js';
 import { CONNECTION_SETUP, CREATE_SCHEMA, DETACHED_TEXT } from './schema.js';
 
 const DETACHED_COLUMNS = DETACHED_TEXT.map((d) => d.column).join(', ');
@@ -177,17 +181,21 @@ class DuckDbStore implements EventStore {
     });
   }
 
-  append(events: readonly EcsEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
-    return this.appendPrepared(eventColumns(events, this.clock.now()));
+  append(events: readonly EcsEvent[], options?: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: [] });
+    return this.appendPrepared(eventColumns(events, this.clock.now(), options?.unique));
   }
 
   /** Appends a batch prepared by eventColumns (possibly in another thread); durable when it resolves. */
-  appendPrepared(batch: EventColumns): Promise<void> {
+  appendPrepared(prepared: EventColumns): Promise<AppendResult> {
     this.assertOpen();
-    if (batch.count === 0) return Promise.resolve();
+    if (prepared.count === 0) return Promise.resolve({ stored: 0, duplicates: [] });
     return this.writes.run(async () => {
       this.assertOpen();
+      // Inside the single writer's turn: nothing can be written between looking for an id and writing it.
+      const skip = await this.duplicateRows(prepared);
+      const batch = withoutRows(prepared, skip);
+      if (batch.count === 0) return { stored: 0, duplicates: [...skip] };
       const appender = await this.writer.createAppender('events');
       try {
         appendColumns(appender, batch);
@@ -203,7 +211,28 @@ class DuckDbStore implements EventStore {
         throw new VigilError('unavailable', `could not write events: ${errorMessage(err)}`, { cause: err });
       }
       appender.closeSync();
+      return { stored: batch.count, duplicates: [...skip] };
     });
+  }
+
+  /** Rows of the batch's `unique` rows whose id is stored already or repeats an earlier row of the batch. */
+  private async duplicateRows(batch: EventColumns): Promise<Set<number>> {
+    const skip = new Set<number>();
+    const unique = uniqueRows(batch);
+    if (!unique) return skip;
+    // The time span lets DuckDB skip row groups by their min/max `ts`: a retry carries the original timestamps.
+    const params = new SqlParams();
+    const sql = `SELECT id FROM events WHERE ts BETWEEN ${params.micros(unique.minTs)} AND ${params.micros(unique.maxTs)}
+      AND id IN (SELECT unnest(${params.add(listValue(unique.ids), LIST(VARCHAR))}))`;
+    const reader = await this.writer.runAndReadAll(sql, params.values, params.types);
+    const stored = new Set((reader.getRowsJS() as unknown[][]).map((row) => row[0] as string));
+    const seen = new Set<string>();
+    for (let i = 0; i < unique.rows.length; i++) {
+      const id = unique.ids[i]!;
+      if (stored.has(id) || seen.has(id)) skip.add(unique.rows[i]!);
+      seen.add(id);
+    }
+    return skip;
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {

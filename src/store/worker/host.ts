@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { VigilError } from '../../core/errors.js';
-import type { EventStore, HistogramRequest, HistogramResult, RetentionPolicy, SearchRequest, SearchResult, StoreStats, TopRequest, TopResult } from '../types.js';
+import type { AppendOptions, AppendResult, EventStore, HistogramRequest, HistogramResult, RetentionPolicy, SearchRequest, SearchResult, StoreStats, TopRequest, TopResult } from '../types.js';
 import type { EcsEvent } from '../../core/event.js';
 import { fromWire, type ReadyMessage, type StoreOp, type StoreReply } from './protocol.js';
 
@@ -17,6 +17,9 @@ function spawnWorker(config: object): Worker {
   return new Worker(bootstrap, { eval: true, workerData: config });
 }
 
+/** The engine's batch form, made on the calling thread (see store/index.ts). */
+export type PrepareBatch = (events: readonly EcsEvent[], options?: AppendOptions) => unknown;
+
 class WorkerStore implements EventStore {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: unknown) => void }>();
@@ -26,7 +29,7 @@ class WorkerStore implements EventStore {
   constructor(
     private readonly worker: Worker,
     readonly engine: string,
-    private readonly prepare: ((events: readonly EcsEvent[]) => unknown) | undefined,
+    private readonly prepare: PrepareBatch | undefined,
   ) {
     worker.on('message', (reply: StoreReply) => {
       const waiter = this.pending.get(reply.id);
@@ -56,9 +59,9 @@ class WorkerStore implements EventStore {
     });
   }
 
-  append(events: readonly EcsEvent[]): Promise<void> {
-    if (events.length === 0) return Promise.resolve();
-    return this.prepare ? this.call('appendPrepared', this.prepare(events)) : this.call('append', events);
+  append(events: readonly EcsEvent[], options?: AppendOptions): Promise<AppendResult> {
+    if (events.length === 0) return Promise.resolve({ stored: 0, duplicates: [] });
+    return this.prepare ? this.call('appendPrepared', this.prepare(events, options)) : this.call('append', events, options);
   }
   search(request: SearchRequest): Promise<SearchResult> {
     return this.call('search', request);
@@ -93,7 +96,7 @@ class WorkerStore implements EventStore {
 const openDirs = new Set<string>();
 
 /** Starts a worker that opens the store described by `config` (structured-cloneable) and proxies to it. */
-export async function openStoreInWorker(config: { dir: string }, prepare?: (events: readonly EcsEvent[]) => unknown): Promise<EventStore> {
+export async function openStoreInWorker(config: { dir: string }, prepare?: PrepareBatch): Promise<EventStore> {
   const dir = resolve(config.dir);
   if (openDirs.has(dir)) throw new VigilError('conflict', `the store in ${dir} is already open in this process (locked)`);
   openDirs.add(dir);
@@ -114,7 +117,7 @@ export async function openStoreInWorker(config: { dir: string }, prepare?: (even
   }
 }
 
-function startWorker(config: object, prepare: ((events: readonly EcsEvent[]) => unknown) | undefined): Promise<EventStore> {
+function startWorker(config: object, prepare: PrepareBatch | undefined): Promise<EventStore> {
   return new Promise((resolve, reject) => {
     const worker = spawnWorker(config);
     const onExit = (code: number) => reject(new VigilError('unavailable', `the store worker exited with code ${code} while opening`));

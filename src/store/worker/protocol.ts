@@ -46,9 +46,9 @@ export function dispatch(store: EventStore, request: StoreRequest): Promise<unkn
   const [a, b] = request.args;
   switch (request.op) {
     case 'append':
-      return store.append(a as Parameters<EventStore['append']>[0]);
+      return store.append(a as Parameters<EventStore['append']>[0], b as Parameters<EventStore['append']>[1]);
     case 'appendPrepared': {
-      const prepared = store as EventStore & { appendPrepared?: (batch: unknown) => Promise<void> };
+      const prepared = store as EventStore & { appendPrepared?: (batch: unknown) => Promise<unknown> };
       if (typeof prepared.appendPrepared !== 'function') return Promise.reject(new Error(`the ${store.engine} store takes no prepared batches`));
       return prepared.appendPrepared(a);
     }

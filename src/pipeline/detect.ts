@@ -1,0 +1,109 @@
+// The detection stage: runs every detector on each stored batch, records each detection as an event (searchable,
+// `event.kind: alert`) and hands the alerting ones to the alert manager. Detections of detections are not sought.
+import type { Alert } from '../core/alert.js';
+import type { Clock } from '../core/clock.js';
+import type { Detection, Detector } from '../core/detection.js';
+import { SEVERITIES } from '../core/detection.js';
+import { errorMessage } from '../core/errors.js';
+import type { EcsEvent } from '../core/event.js';
+import type { Ingest } from '../core/ingest.js';
+import type { Telemetry } from '../core/telemetry.js';
+import type { AlertManager } from '../alerts/manager.js';
+
+export interface DetectStageOptions {
+  detectors: Detector[];
+  alerts: AlertManager;
+  /** Where detection events go: the pipeline itself. */
+  ingest: Ingest;
+  telemetry: Telemetry;
+  clock: Clock;
+}
+
+/** Datasets of the events this stage writes. */
+export const DETECTION_DATASETS = { rule: 'vigil.alert', model: 'vigil.anomaly' } as const;
+
+/** ECS form of a detection: `rule.*` names the rule, `event.severity` is 0-4 by level, evidence in `vigil.evidence`. */
+export function detectionEvent(d: Detection): Record<string, unknown> {
+  const doc: Record<string, unknown> = {
+    '@timestamp': d.timestamp,
+    event: {
+      kind: 'alert',
+      dataset: d.source.kind === 'model' ? DETECTION_DATASETS.model : DETECTION_DATASETS.rule,
+      severity: SEVERITIES.indexOf(d.severity),
+      reason: d.reason,
+      ...(d.score !== undefined ? { risk_score: Math.round(d.score * 100) } : {}),
+    },
+    rule: { id: d.source.id, name: d.source.title, ruleset: d.source.kind, ...(d.source.author ? { author: [d.source.author] } : {}) },
+    message: `${d.source.title}: ${d.reason}`,
+    vigil: {
+      severity: d.severity,
+      alert: d.alert !== false,
+      evidence: d.evidence,
+      ...(d.entity ? { entity: d.entity } : {}),
+      ...(d.group ? { group: d.group } : {}),
+      ...(d.score !== undefined ? { score: d.score } : {}),
+      ...(d.details ? { details: d.details } : {}),
+    },
+  };
+  if (d.tags && d.tags.length > 0) doc.tags = d.tags;
+  // The entity in its own ECS field, so `source.ip:…` finds the detections about an address too.
+  if (d.entity && /^(source|destination|client|host|user)\.[a-z_]+$/.test(d.entity.field)) {
+    const [parent, child] = d.entity.field.split('.') as [string, string];
+    doc[parent] = { [child]: d.entity.value };
+  }
+  return doc;
+}
+
+export class DetectStage {
+  private detectors: Detector[];
+  private readonly alerts: AlertManager;
+  private readonly ingest: Ingest;
+  private readonly telemetry: Telemetry;
+  private readonly clock: Clock;
+
+  constructor(options: DetectStageOptions) {
+    this.detectors = options.detectors;
+    this.alerts = options.alerts;
+    this.ingest = options.ingest;
+    this.telemetry = options.telemetry;
+    this.clock = options.clock;
+  }
+
+  setDetectors(detectors: Detector[]): void {
+    this.detectors = detectors;
+  }
+
+  /** Runs on each stored batch (Pipeline.onStored); answers the alerts it created or updated. */
+  process(events: readonly EcsEvent[]): Alert[] {
+    const input = events.filter((e) => e.event?.kind !== 'alert');
+    if (input.length === 0 || this.detectors.length === 0) return [];
+    const found: Detection[] = [];
+    for (const detector of this.detectors) {
+      try {
+        const detections = detector.process(input);
+        if (detections.length > 0) this.telemetry.detections.inc({ detector: detector.name }, detections.length);
+        found.push(...detections);
+      } catch (err) {
+        this.telemetry.detectorErrors.inc({ detector: detector.name });
+        console.error(`vigil: detector ${detector.name} failed on a batch: ${errorMessage(err)}`);
+      }
+    }
+    if (found.length === 0) return [];
+    this.observeLatency(input);
+    this.record(found);
+    return this.alerts.handle(found);
+  }
+
+  /** Arrival-to-detection time of the batch's newest event. */
+  private observeLatency(events: readonly EcsEvent[]): void {
+    const ingested = Date.parse(events[events.length - 1]?.event.ingested ?? '');
+    if (Number.isFinite(ingested)) this.telemetry.detectionLatency.observe(Math.max(0, this.clock.now() - ingested) / 1000);
+  }
+
+  private record(detections: readonly Detection[]): void {
+    this.ingest.ingestDocuments(detections.map(detectionEvent), { input: 'detect' }).catch((err: unknown) => {
+      this.ingest.countDropped('detect', 'detection_not_stored', detections.length);
+      console.error(`vigil: could not store ${detections.length} detection events: ${errorMessage(err)}`);
+    });
+  }
+}
