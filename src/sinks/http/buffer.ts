@@ -6,7 +6,7 @@
 // After a crash the last record of a segment may be cut short or hold garbage; reading stops at the first record
 // whose length or checksum does not hold, and the segment is truncated there.
 import { mkdirSync, readdirSync } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { open, readFile, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 
@@ -82,13 +82,14 @@ function segmentName(seq: number): string {
   return `${String(seq).padStart(20, '0')}${SUFFIX}`;
 }
 
-/** Reads the whole records of a segment file: their count of lines, and where the valid part ends. */
-async function scanSegment(path: string): Promise<{ events: number; validSize: number; fileSize: number }> {
+/** Reads the whole records of a segment file: where each starts and its count of lines, and where the valid part ends. */
+async function scanSegment(path: string): Promise<{ events: number; validSize: number; fileSize: number; records: { offset: number; lines: number }[] }> {
   const handle = await open(path, 'r');
   try {
     const fileSize = (await handle.stat()).size;
     let offset = 0;
     let events = 0;
+    const records: { offset: number; lines: number }[] = [];
     const header = Buffer.alloc(HEADER);
     while (offset + HEADER <= fileSize) {
       await readFully(handle, header, offset);
@@ -98,10 +99,12 @@ async function scanSegment(path: string): Promise<{ events: number; validSize: n
       const payload = Buffer.alloc(length);
       await readFully(handle, payload, offset + HEADER);
       if (crc32(payload) !== sum) break;
-      events += countLines(payload);
+      const lines = countLines(payload);
+      records.push({ offset, lines });
+      events += lines;
       offset += HEADER + length;
     }
-    return { events, validSize: offset, fileSize };
+    return { events, validSize: offset, fileSize, records };
   } finally {
     await handle.close();
   }
@@ -168,15 +171,51 @@ export class DiskBuffer {
     return buffer;
   }
 
+  /**
+   * Where delivery had got to, saved after each acknowledgement (rename, no fsync: a stale position only means
+   * sending some events again, which the server ignores by event.id; a lost one means starting the segment over).
+   */
+  private get positionPath(): string {
+    return join(this.dir, 'position.json');
+  }
+
+  private async savePosition(): Promise<void> {
+    const tmp = `${this.positionPath}.tmp`;
+    await writeFile(tmp, JSON.stringify(this.position));
+    await rename(tmp, this.positionPath);
+  }
+
+  private async loadPosition(first: Segment | undefined, records: { offset: number; lines: number }[]): Promise<void> {
+    if (!first) return;
+    let saved: BufferPosition;
+    try {
+      saved = JSON.parse(await readFile(this.positionPath, 'utf8')) as BufferPosition;
+    } catch {
+      return;
+    }
+    if (saved.seq !== first.seq || !Number.isSafeInteger(saved.offset) || !Number.isSafeInteger(saved.line) || saved.line < 0) return;
+    let before = 0;
+    for (const record of records) {
+      if (record.offset === saved.offset) {
+        if (saved.line >= record.lines) return;
+        this.position = saved;
+        this.linesAcked = before + saved.line;
+        return;
+      }
+      before += record.lines;
+    }
+  }
+
   private async recover(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     const seqs = readdirSync(this.dir)
       .filter((name) => name.endsWith(SUFFIX) && /^\d+$/.test(name.slice(0, -SUFFIX.length)))
       .map((name) => Number(name.slice(0, -SUFFIX.length)))
       .sort((a, b) => a - b);
+    let firstRecords: { offset: number; lines: number }[] = [];
     for (const seq of seqs) {
       const path = join(this.dir, segmentName(seq));
-      const { events, validSize, fileSize } = await scanSegment(path);
+      const { events, validSize, fileSize, records } = await scanSegment(path);
       if (validSize < fileSize) {
         // A crash cut the last record short (or left garbage): keep the whole records before it.
         const handle = await open(path, 'r+');
@@ -193,10 +232,12 @@ export class DiskBuffer {
         await rm(path, { force: true });
         continue;
       }
+      if (this.segments.length === 0) firstRecords = records;
       this.segments.push({ seq, path, size: validSize, events, sealed: true });
     }
     this.nextSeq = (seqs[seqs.length - 1] ?? 0) + 1;
     this.position = { seq: this.segments[0]?.seq ?? this.nextSeq, offset: 0, line: 0 };
+    await this.loadPosition(this.segments[0], firstRecords);
   }
 
   private run<T>(task: () => Promise<T>): Promise<T> {
@@ -337,7 +378,10 @@ export class DiskBuffer {
       if (next.seq === this.position.seq) this.linesAcked += batch.lines.length;
       else this.linesAcked = batch.lines.length;
       this.position = next;
-      if (next.offset < segment.size || next.line > 0) return;
+      if (next.offset < segment.size || next.line > 0) {
+        await this.savePosition().catch(() => undefined);
+        return;
+      }
       // Everything in this segment is delivered. The segment being written is sealed first, so that the next
       // batch starts a new one and this file can go.
       if (!segment.sealed) await this.seal();
