@@ -110,7 +110,10 @@ export function parseNetstatSockets(text: string): SocketEntry[] {
     const state = transport === 'tcp' ? (f[stateAt] ?? 'UNKNOWN') : remote.port === 0 ? 'LISTEN' : 'ESTABLISHED';
     const entry: SocketEntry = { transport, family, localIp: local.ip, localPort: local.port, remoteIp: remote.ip, remotePort: remote.port, state, listening: state === 'LISTEN' };
     if (transport === 'tcp' && pidAt >= 0) {
-      const value = f[pidAt] ?? '';
+      // A process name with spaces (`Google Chrome H:901`) spreads over several fields: the pid field is found
+      // counting from the right, and the name is everything from its column up to it.
+      const pidField = f.length > header.length ? pidAt + (f.length - header.length) : pidAt;
+      const value = f.slice(pidAt, pidField + 1).join(' ');
       const colon = value.lastIndexOf(':');
       const pid = Number(colon >= 0 ? value.slice(colon + 1) : value);
       if (Number.isInteger(pid) && pid > 0) entry.pid = pid;
