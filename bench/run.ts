@@ -1,5 +1,6 @@
-// `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs,
-// and search latencies over 1M and 10M stored events. Medians of several runs; `--quick` skips the 10M store.
+// `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs, the
+// host collectors' CPU and memory, and search latencies over 1M and 10M stored events. Medians of several runs;
+// `--quick` skips the 10M store and shortens the collectors' run.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { datasetsRoot } from './datasets.js';
 import { benchPipeline } from './pipeline.js';
 import { measureParseShares } from './parse-shares.js';
 import { benchSearch } from './search.js';
+import { benchCollectors } from './collectors.js';
 
 const quick = process.argv.includes('--quick');
 const root = datasetsRoot();
@@ -30,6 +32,12 @@ const shares = await measureParseShares(root);
 console.table(
   shares.map((r) => ({ file: r.file, lines: r.lines, dataset: r.dataset, 'in dataset': pct(r.inDataset), 'source ip': pct(r.withIp), user: pct(r.withUser), status: pct(r.withStatus), url: pct(r.withUrl) })),
 );
+
+if (process.platform === 'linux') {
+  console.log(`\n== Host collectors at their default intervals for ${quick ? 20 : 60} s: CPU and memory, side by side with idle Node (medians) ==`);
+  const collectors = await benchCollectors(quick ? { seconds: 20, warmupSeconds: 3, windowSeconds: 5 } : { seconds: 60, warmupSeconds: 5, windowSeconds: 10 });
+  console.table(collectors.rows.map((r) => ({ process: r.process, 'CPU % of one core': r.cpu_pct_of_core.toFixed(2), 'RSS MB': r.rss_mb.toFixed(1), events: r.events, goal: r.process.startsWith('the collectors') ? '< 2 % and < 60 MB' : '' })));
+}
 
 for (const events of quick ? [1_000_000] : [1_000_000, 10_000_000]) {
   console.log(`\n== Search over ${int(events)} stored events (median of 5 runs) ==`);

@@ -53,3 +53,22 @@ test('errors name the field, the file, or the variable', () => {
   }
   assert.throws(() => loadConfig(undefined, {}, { VIGIL_PORT: 'abc' }), /VIGIL_PORT must be an integer/);
 });
+
+test('collect: each collector on with its interval by default; `collect: false` still turns all off', () => {
+  const { collect } = parseConfig({});
+  assert.deepEqual(
+    [collect.network.interval_seconds, collect.metrics.interval_seconds, collect.process.interval_seconds, collect.process.scan_interval_ms, collect.stale_after_intervals],
+    [10, 10, 10, 1000, 3],
+  );
+  assert.ok(collect.network.enabled && collect.metrics.enabled && collect.process.enabled && collect.auth.enabled);
+  assert.equal(collect.auth.source, 'auto');
+  assert.equal(parseConfig({ collect: false }).collect.enabled, false);
+  const tuned = parseConfig({ collect: { metrics: { interval_seconds: 30, per_core: false }, process: { enabled: false }, auth: { source: 'file', paths: ['/var/log/secure'] } } }).collect;
+  assert.equal(tuned.metrics.interval_seconds, 30);
+  assert.equal(tuned.metrics.per_core, false);
+  assert.equal(tuned.process.enabled, false);
+  assert.deepEqual(tuned.auth.paths, ['/var/log/secure']);
+  assert.throws(() => parseConfig({ collect: { network: { interval_seconds: 0 } } }), /collect\.network\.interval_seconds/);
+  assert.throws(() => parseConfig({ collect: { auth: { source: 'syslog' } } }), /collect\.auth\.source/);
+  assert.equal(parseConfig({}).agent.max_buffer_mb, 256);
+});

@@ -1,15 +1,12 @@
 // Machine metrics from Linux /proc (proc(5)): /proc/stat (CPU), /proc/loadavg, /proc/meminfo, /proc/diskstats
 // (Documentation/admin-guide/iostats.rst), and mounts from /proc/self/mounts with statfs(2) for their usage.
-import { realpathSync, statSync } from 'node:fs';
-import { statfs } from 'node:fs/promises';
+import { realpathSync, statSync, statfsSync, type StatsFs } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { CpuTimes, DiskCounters, FilesystemUsage, MemoryInfo, MetricsReader } from '../types.js';
 import { readText, tryReadText, type ProcRoot } from './proc.js';
 
 /** Sectors in /proc/diskstats are always 512 bytes, whatever the device's own sector size. */
 const DISKSTATS_SECTOR = 512;
-/** A hung network mount must not hold a sample up: statfs answers within this or the mount is skipped. */
-const STATFS_TIMEOUT_MS = 2000;
 /** Filesystems that hold nothing worth a disk-usage metric even though they have a device (read-only images). */
 const SKIPPED_TYPES = new Set(['squashfs', 'iso9660', 'udf']);
 
@@ -124,14 +121,6 @@ function devNumbers(dev: number): { major: number; minor: number } {
   return { major, minor };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 export class LinuxMetricsReader implements MetricsReader {
   readonly notes = new Map<string, string>();
   private nodevTypes: Set<string> | undefined;
@@ -183,16 +172,18 @@ export class LinuxMetricsReader implements MetricsReader {
 
   async filesystems(): Promise<FilesystemUsage[]> {
     this.refreshMounts();
-    const results = await Promise.allSettled(this.mounts.map((m) => withTimeout(statfs(m.mountPoint), STATFS_TIMEOUT_MS, `statfs(${m.mountPoint})`)));
     const out: FilesystemUsage[] = [];
-    results.forEach((result, i) => {
-      const m = this.mounts[i]!;
-      if (result.status === 'rejected') {
-        this.notes.set(`mount:${m.mountPoint}`, `cannot read the usage of ${m.mountPoint}: ${(result.reason as Error).message}`);
-        return;
+    for (const m of this.mounts) {
+      let s: StatsFs;
+      try {
+        // Synchronous: only filesystems on a local block device are left (network and FUSE types are `nodev`), and
+        // statfs(2) on them answers from memory. The thread pool an asynchronous call needs costs more than it saves.
+        s = statfsSync(m.mountPoint);
+      } catch (err) {
+        this.notes.set(`mount:${m.mountPoint}`, `cannot read the usage of ${m.mountPoint}: ${(err as Error).message}`);
+        continue;
       }
       this.notes.delete(`mount:${m.mountPoint}`);
-      const s = result.value;
       out.push({
         device: m.device,
         mountPoint: m.mountPoint,
@@ -203,7 +194,7 @@ export class LinuxMetricsReader implements MetricsReader {
         files: s.files,
         freeFiles: s.ffree,
       });
-    });
+    }
     return out;
   }
 
