@@ -3,7 +3,10 @@
 // and a batch sent again is the same bytes (same event.ids).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,4 +124,43 @@ test('Retry-After in seconds or as an HTTP date', () => {
   assert.equal(retryAfterMs('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT')), 10_000);
   assert.equal(retryAfterMs('soon'), undefined);
   assert.equal(retryAfterMs(undefined), undefined);
+});
+
+test('https with a private CA: --ca trusts it; without it the certificate is refused and events wait', { skip: spawnSync('openssl', ['version']).error ? 'openssl is not installed' : false }, async () => {
+  const dir = mkdtempSync(join(root, 'tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=vigil-test', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  const cert = readFileSync(join(dir, 'cert.pem'));
+  const received: string[] = [];
+  const server = https.createServer({ cert, key: readFileSync(join(dir, 'key.pem')) }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push(...gunzipSync(Buffer.concat(chunks)).toString('utf8').split('\n').filter((l) => l));
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"accepted":1,"rejected":0,"errors":[]}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const untrusting = await DiskBuffer.open({ dir: join(dir, 'b1'), maxBytes: 1 << 20 });
+    await untrusting.append([JSON.stringify({ event: { id: 'a' } })]);
+    const refused = new HttpSender({ server: url, token: 't', buffer: untrusting, minBackoffMs: 10, maxBackoffMs: 20, warn: () => undefined });
+    refused.start();
+    await until(() => refused.status().ok === false);
+    assert.match(String(refused.status().error), /self[- ]signed|certificate/i);
+    assert.equal(untrusting.stats().pending, 1);
+    await refused.close();
+    await untrusting.close();
+
+    const trusting = await DiskBuffer.open({ dir: join(dir, 'b2'), maxBytes: 1 << 20 });
+    await trusting.append([JSON.stringify({ event: { id: 'b' } })]);
+    const sender = new HttpSender({ server: url, token: 't', buffer: trusting, ca: cert, minBackoffMs: 10, maxBackoffMs: 20 });
+    sender.start();
+    await until(() => trusting.stats().pending === 0);
+    assert.deepEqual(received, ['{"event":{"id":"b"}}']);
+    await sender.close();
+    await trusting.close();
+  } finally {
+    server.close();
+  }
 });
