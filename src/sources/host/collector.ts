@@ -95,8 +95,8 @@ export abstract class IntervalCollector implements Collector {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private closing = false;
-  private wakeClose: (() => void) | undefined;
-  private readonly closed: Promise<void>;
+  /** Pauses in progress, woken early by close(). */
+  private readonly sleepers = new Set<() => void>();
   protected emitted = 0;
   protected dropped = 0;
   private lastSuccess: number | undefined;
@@ -112,7 +112,6 @@ export abstract class IntervalCollector implements Collector {
     this.hostName = context.hostName ?? hostname();
     this.warn = context.warn ?? ((message) => console.warn(message));
     this.problems = new Problems(name, this.warn);
-    this.closed = new Promise((resolve) => (this.wakeClose = resolve));
   }
 
   /** One sample: the documents to store (without `host.name`, added here). */
@@ -194,8 +193,15 @@ export abstract class IntervalCollector implements Collector {
   }
 
   protected pause(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    return Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), this.closed]).finally(() => clearTimeout(timer));
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
   }
 
   status(): CollectorStatus {
@@ -216,7 +222,7 @@ export abstract class IntervalCollector implements Collector {
 
   async close(): Promise<void> {
     this.closing = true;
-    this.wakeClose?.();
+    for (const wake of [...this.sleepers]) wake();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
