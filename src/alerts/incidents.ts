@@ -54,11 +54,13 @@ export function alertStage(alert: Pick<Alert, 'tags'>): AttackStage {
   return best;
 }
 
-/** The entity values an alert is about: its entity and its group-by values. */
+/** The entity values an alert is about: its entity, its group-by values, and the related addresses and users. */
 function entityValues(alert: Alert): Map<string, string> {
   const values = new Map<string, string>();
   if (alert.entity) values.set(alert.entity.value, alert.entity.field);
-  for (const [field, value] of Object.entries(alert.group ?? {})) if (value !== '') values.set(value, field);
+  for (const [field, value] of Object.entries(alert.group ?? {})) if (value !== '' && !values.has(value)) values.set(value, field);
+  for (const ip of alert.related?.ip ?? []) if (!values.has(ip)) values.set(ip, 'related.ip');
+  for (const user of alert.related?.user ?? []) if (!values.has(user)) values.set(user, 'related.user');
   return values;
 }
 

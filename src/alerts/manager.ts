@@ -52,6 +52,8 @@ type JournalRecord =
 
 const SEVERITY_RANK = Object.fromEntries(SEVERITIES.map((s, i) => [s, i])) as Record<Severity, number>;
 const MAX_NOTE_CHARS = 10_000;
+/** Related addresses and users kept per alert. */
+const MAX_RELATED = 20;
 
 /** The deduplication key: the source and its group (or entity), whatever the order of group fields. */
 function dedupeKey(d: Detection): string {
@@ -191,6 +193,7 @@ export class AlertManager {
       first_seen: d.timestamp,
       last_seen: d.timestamp,
       count: 1,
+      related: { ip: (d.related?.ip ?? []).slice(0, MAX_RELATED), user: (d.related?.user ?? []).slice(0, MAX_RELATED) },
       evidence: d.evidence.slice(0, this.evidenceCap),
       reason: d.reason,
       score: d.score ?? null,
@@ -213,6 +216,10 @@ export class AlertManager {
     if (d.score !== undefined && (alert.score === null || d.score > alert.score)) alert.score = d.score;
     alert.reason = d.reason;
     if (d.details) alert.details = d.details;
+    alert.related ??= { ip: [], user: [] }; // alerts written before `related` existed
+    for (const kind of ['ip', 'user'] as const) {
+      for (const value of d.related?.[kind] ?? []) if (alert.related[kind].length < MAX_RELATED && !alert.related[kind].includes(value)) alert.related[kind].push(value);
+    }
     // Keep the first evidence (how it started) and the newest (what it is doing now).
     const merged = [...alert.evidence, ...d.evidence.filter((id) => !alert.evidence.includes(id))];
     const head = Math.floor(this.evidenceCap / 5);

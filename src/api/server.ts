@@ -11,8 +11,9 @@ import type { Credentials } from './auth/credentials.js';
 import type { AlertManager } from '../alerts/manager.js';
 import type { IncidentTracker } from '../alerts/incidents.js';
 import { registerIncidentRoutes } from './alerts/incidents.js';
+import { registerRuleRoutes, type RuleRoutesDeps } from './rules/routes.js';
 import { registerAlertRoutes } from './alerts/routes.js';
-import { registerAuth } from './auth/hook.js';
+import { registerAuth, type RouteAccess } from './auth/hook.js';
 import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
@@ -20,7 +21,7 @@ import { registerHealthRoutes, type HealthSource } from './health/routes.js';
 import type { HostRegistry } from './hosts/registry.js';
 import { registerHostRoutes } from './hosts/routes.js';
 
-export interface ApiDeps {
+export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
   store: EventStore;
   credentials: Credentials;
@@ -36,6 +37,19 @@ export interface ApiDeps {
   tls?: { cert: string; key: string };
   /** Per-host health (GET /api/v1/hosts). */
   hosts?: HostRegistry;
+}
+
+/** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: RouteAccess;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
 }
 
 /** Maps Fastify's own errors to Vigil's, so every failure has the same `{ error: { id, message } }` shape. */
@@ -66,6 +80,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     trustProxy: false,
     ...(deps.tls ? { https: { cert: readFileSync(deps.tls.cert), key: readFileSync(deps.tls.key) } } : {}),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
+
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    // A route without a declared role is for admins only (auth/hook.ts).
+    const access = (route.config as { access?: RouteAccess } | undefined)?.access ?? 'admin';
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeTable.push({ method, url: route.url, access });
+  });
 
   await app.register(swagger, {
     openapi: {
@@ -103,6 +125,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerEsRoutes(app, deps);
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
+  registerRuleRoutes(app, deps);
   registerHostRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());

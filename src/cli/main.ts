@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.js';
 import { searchCommand } from './search.js';
 import { tokenCommand, userCommand } from './credentials.js';
 import { simulateCommand } from './simulate.js';
+import { rulesCommand } from './rules.js';
 import { agentCommand } from './agent.js';
 
 const program = new Command('vigil')
@@ -15,7 +16,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), simulateCommand(), agentCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), agentCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VigilError } from '../core/errors.js';
+import { mappingExtensionSchema } from '../detect/rules/mapping.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -132,6 +133,25 @@ export const configSchema = z.strictObject({
       max_line_bytes: z.number().int().min(256).default(64 * 1024),
       /** Events waiting to be stored before inputs are told to back off (429 / TCP pause). */
       max_queue_events: z.number().int().min(100).default(200_000),
+    })
+    .prefault({}),
+  /** Detection rules: Sigma rules, correlations and Vigil's own detectors (README "Detection rules"). */
+  rules: z
+    .strictObject({
+      /** Load the rules shipped in Vigil's rules/ folder. */
+      builtin: z.boolean().default(true),
+      /** More rule folders (or files), watched and reloaded on change. */
+      dirs: z.array(z.string()).default([]),
+      /** Additions to the Sigma logsource and field mapping. */
+      mapping: mappingExtensionSchema.optional(),
+      /** Values of `%name%` placeholders for the `expand` modifier. */
+      placeholders: z.record(z.string(), z.array(z.string())).default({}),
+      /** Rule ids switched off at start. */
+      disabled: z.array(z.string()).default([]),
+      /** Correlation groups kept per rule (least recently seen evicted beyond it). */
+      max_groups_per_rule: z.number().int().min(1).default(10_000),
+      /** Events kept per correlation group window. */
+      max_events_per_group: z.number().int().min(1).default(1_000),
     })
     .prefault({}),
   retention: z

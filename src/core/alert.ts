@@ -40,6 +40,8 @@ export interface Alert {
   first_seen: string;
   last_seen: string;
   count: number;
+  /** Addresses and users of the events that triggered it (bounded). */
+  related: { ip: string[]; user: string[] };
   /** The first evidence events and the newest ones (bounded). */
   evidence: string[];
   reason: string;

@@ -28,6 +28,11 @@ export interface Detection {
   entity?: { field: string; value: string };
   /** A correlation's group-by values; with the source id this is the deduplication key. */
   group?: Record<string, string>;
+  /**
+   * Addresses and users of the event that triggered it (ECS `related.*`), filled by the detection stage: how an
+   * incident links a login from an attacking address to the sudo of the account that logged in.
+   */
+  related?: { ip: string[]; user: string[] };
   /** Ids of the evidence events, oldest first, bounded by the detector. */
   evidence: string[];
   /** One line saying why, for people. */

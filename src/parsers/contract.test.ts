@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { runs } from '../testing/fuzz.js';
 import { parsers } from './index.js';
 import type { ParsedFields, Parser } from './index.js';
 
@@ -78,16 +79,16 @@ const nearLine = fc.tuple(fc.constantFrom(...HEADERS), fc.array(piece, { maxLeng
 for (const [name, parser] of Object.entries(parsers)) {
   describe(`parser contract: ${name}`, () => {
     it('never throws and returns a well-formed result, for any string', () => {
-      fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (line) => run(parser, line)), { numRuns: 300 });
-      fc.assert(fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), (line) => run(parser, line)), { numRuns: 300 });
+      fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (line) => run(parser, line)), { numRuns: runs(300) });
+      fc.assert(fc.property(fc.string({ unit: 'grapheme-ascii', maxLength: 200 }), (line) => run(parser, line)), { numRuns: runs(300) });
     });
 
     it('never throws and returns a well-formed result, for lines made of pieces of real formats', () => {
-      fc.assert(fc.property(nearLine, (line) => run(parser, line)), { numRuns: 600 });
+      fc.assert(fc.property(nearLine, (line) => run(parser, line)), { numRuns: runs(600) });
     });
 
     it('never throws on JSON values of any shape', () => {
-      fc.assert(fc.property(fc.json({ maxDepth: 6 }), (line) => run(parser, line)), { numRuns: 200 });
+      fc.assert(fc.property(fc.json({ maxDepth: 6 }), (line) => run(parser, line)), { numRuns: runs(200) });
     });
   });
 }

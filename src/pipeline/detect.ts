@@ -46,12 +46,29 @@ export function detectionEvent(d: Detection): Record<string, unknown> {
     },
   };
   if (d.tags && d.tags.length > 0) doc.tags = d.tags;
+  if (d.related && (d.related.ip.length > 0 || d.related.user.length > 0)) doc.related = d.related;
   // The entity in its own ECS field, so `source.ip:…` finds the detections about an address too.
   if (d.entity && /^(source|destination|client|host|user)\.[a-z_]+$/.test(d.entity.field)) {
     const [parent, child] = d.entity.field.split('.') as [string, string];
     doc[parent] = { [child]: d.entity.value };
   }
   return doc;
+}
+
+/** Fills `related` from each detection's newest evidence event found in the batch. */
+function relate(detections: Detection[], events: readonly EcsEvent[]): void {
+  let byId: Map<string, EcsEvent> | undefined;
+  for (const d of detections) {
+    if (d.related) continue;
+    byId ??= new Map(events.map((e) => [e.event.id, e]));
+    let trigger: EcsEvent | undefined;
+    for (let i = d.evidence.length - 1; i >= 0 && !trigger; i--) trigger = byId.get(d.evidence[i]!);
+    if (!trigger) continue;
+    // The source only: a destination is mostly this host, and would tie every attack on it into one incident.
+    const ip = typeof trigger.source?.ip === 'string' && trigger.source.ip !== '' ? [trigger.source.ip] : [];
+    const user = typeof trigger.user?.name === 'string' && trigger.user.name !== '' ? [trigger.user.name] : [];
+    d.related = { ip, user };
+  }
 }
 
 export class DetectStage {
@@ -89,6 +106,7 @@ export class DetectStage {
       }
     }
     if (found.length === 0) return [];
+    relate(found, input);
     this.observeLatency(input);
     this.record(found);
     return this.alerts.handle(found);

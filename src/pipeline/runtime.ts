@@ -18,6 +18,7 @@ import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/types.js';
 import { AlertManager } from '../alerts/manager.js';
 import { IncidentTracker } from '../alerts/incidents.js';
+import { RuleEngine, ruleEngineOptions } from '../detect/rules/engine.js';
 import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
@@ -29,6 +30,7 @@ export interface Runtime {
   detect: DetectStage;
   alerts: AlertManager;
   incidents: IncidentTracker;
+  rules: RuleEngine;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -105,7 +107,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
         console.log(`vigil: incident ${incident.id} "${incident.title}" (${incident.severity}, confidence ${incident.confidence}): ${why}, escalation level ${level}`);
       }
     });
-    const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
+    const ruleOptions = ruleEngineOptions(config.rules, { clock });
+    const rules = await RuleEngine.load({
+      ...ruleOptions,
+      onReload: (report, error) => {
+        if (error) console.error(`vigil: reloading rules failed: ${error.message}`);
+        for (const p of report.rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
+      },
+    });
+    closers.push(async () => rules.close());
+    for (const p of rules.report().rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
+    const detect = new DetectStage({ detectors: [rules], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
     const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
@@ -114,6 +126,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.push(() => seeding);
 
     const health: HealthSource[] = [];
+    health.push({
+      name: 'detection',
+      status: () => {
+        const report = rules.report();
+        return { ok: true, rules: report.compiled, active_rules: report.active, rejected_rules: report.rejected.length, ...rules.stats(), suppressed: alerts.suppressed };
+      },
+    });
     const api = await buildApi({
       hosts,
       pipeline,
@@ -121,6 +140,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       credentials,
       alerts,
       incidents,
+      rules,
+      ruleTestOptions: ruleOptions,
       telemetry,
       clock,
       version: VERSION,
@@ -203,6 +224,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       detect,
       alerts,
       incidents,
+      rules,
       credentials,
       telemetry,
       api,

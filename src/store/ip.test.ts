@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isIP } from 'node:net';
 import fc from 'fast-check';
+import { runs } from '../testing/fuzz.js';
 import { formatIp, parseCidr, parseIp, parseIpv4, parseIpv6 } from './ip.js';
 
 test('IPv4 addresses map into ::ffff:0:0/96', () => {
@@ -35,7 +36,7 @@ test('IP parsing agrees with node:net and formatting round-trips', () => {
       assert.notEqual(value, undefined, text);
       assert.equal(parseIp(formatIp(value!)), value);
     }),
-    { numRuns: 2000 },
+    { numRuns: runs(2000) },
   );
   fc.assert(
     fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdef:.%'.split('')), maxLength: 45 }), (text) => {
@@ -44,7 +45,7 @@ test('IP parsing agrees with node:net and formatting round-trips', () => {
       if (/(^|[.:])0\d/.test(text) || text.includes('%')) return;
       assert.equal(ours, isIP(text) !== 0, text);
     }),
-    { numRuns: 3000 },
+    { numRuns: runs(3000) },
   );
   assert.equal(formatIp(parseIp('2001:db8:0:0:1:0:0:1')!), '2001:db8::1:0:0:1');
   assert.equal(formatIp(parseIp('10.1.2.3')!), '10.1.2.3');

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runVigil } from '../../src/testing/process.js';
 import { startTestVigil } from '../../src/testing/runtime.js';
+import { SCENARIOS } from '../../src/simulate/scenarios.js';
 
 test('every scenario is delivered through the real inputs and parsed', async () => {
   const vigil = await startTestVigil({ syslog: { host: '127.0.0.1' } }, { syslogPort: 'ephemeral' });
@@ -27,7 +28,7 @@ test('every scenario is delivered through the real inputs and parsed', async () 
     assert.equal(await count('event.dataset:sshd AND source.ip:61.177.172.13'), 25);
     assert.equal(await count('event.dataset:nginx.access AND source.ip:45.155.205.233'), 12);
     assert.equal(await count('event.dataset:host.network AND source.ip:185.220.101.34'), 60);
-    assert.equal(await count('event.dataset:host.network AND event.action:listening_started AND source.port:4444'), 1);
+    assert.equal(await count('event.dataset:host.network AND event.action:listening_started AND destination.port:4444'), 1);
     assert.equal(await count('event.dataset:nginx.access AND source.ip:5.188.10.176'), 8);
     assert.ok((await count('event.dataset:nginx.access AND http.response.status_code>=500')) >= 40);
     assert.equal(await count('tags:_parse_failure'), 0);
@@ -49,4 +50,29 @@ test('--dry-run prints the traffic; the same seed gives the same attacks; bad op
   const noToken = await runVigil(['simulate', '--scenario', 'scan'], { VIGIL_TOKEN: '' });
   assert.notEqual(noToken.code, 0);
   assert.match(noToken.stderr, /no token/);
+});
+
+test('each scenario raises its expected detections, about its attacker, and nothing else; the compromise is one incident', { timeout: 120_000 }, async () => {
+  const vigil = await startTestVigil({ syslog: { host: '127.0.0.1' } }, { syslogPort: 'ephemeral' });
+  try {
+    const analyst = vigil.runtime.credentials.createToken('simulator', 'analyst').token;
+    const scenarios = SCENARIOS.filter((s) => s.expect.every((id) => vigil.runtime.rules.get(id) !== undefined));
+    assert.ok(scenarios.length >= 6, `scenarios with their rules loaded: ${scenarios.map((s) => s.name).join(', ')}`);
+    const args = ['simulate', '--server', vigil.url, '--token', analyst, '--syslog', `127.0.0.1:${vigil.runtime.syslog!.tcpPort}`, '--wait', '60s', '--seed', '11'];
+    const result = await runVigil([...args, ...scenarios.flatMap((s) => ['--scenario', s.name])]);
+    assert.equal(result.code, 0, result.stderr);
+    await vigil.runtime.pipeline.idle();
+    const { alerts } = vigil.runtime.alerts.list({ limit: 1000 });
+    const expected = new Set(scenarios.flatMap((s) => s.expect));
+    assert.deepEqual(new Set(alerts.map((a) => a.rule.id)), expected, alerts.map((a) => `${a.rule.title} ${a.entity?.value}`).join('\n'));
+    const attackers = new Set(['218.92.0.107', '61.177.172.13', '185.220.101.34', '5.188.10.176', 'bob', 'root', 'shop-web-1']);
+    for (const alert of alerts) assert.ok(alert.entity && attackers.has(alert.entity.value), `${alert.rule.title} is about ${alert.entity?.value}`);
+    // Brute force, the login it won, sudo to a root shell and a backdoor listener: one critical incident.
+    const critical = vigil.runtime.incidents.list({ severity: ['critical'] }).incidents;
+    assert.equal(critical.length, 1, JSON.stringify(vigil.runtime.incidents.list().incidents.map((i) => [i.title, i.stage, i.entities])));
+    assert.equal(critical[0]!.stage, 'compromise');
+    assert.match(critical[0]!.title, /Possible compromise: 218\.92\.0\.107/);
+  } finally {
+    await vigil.close();
+  }
 });

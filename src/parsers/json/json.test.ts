@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { getField } from '../../core/event.js';
 import { MAX_JSON_DEPTH, parseJsonLine } from './json.js';
 
@@ -48,7 +49,7 @@ describe('parseJsonLine', () => {
         if (k.includes('.')) assert.equal(Object.hasOwn(fields, k), false, `${k} expanded`);
       }
       assert.equal(getField(fields, 'event.dataset'), 'json');
-    }), { numRuns: 300 });
+    }), { numRuns: runs(300) });
   });
 
   it('refuses every non-object JSON value, and keeps objects', () => {
@@ -57,6 +58,6 @@ describe('parseJsonLine', () => {
       const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
       if (!isObject) assert.equal(result, 'JSON is not an object');
       else assert.ok(typeof result === 'object' || result === 'field "event" is not an object');
-    }), { numRuns: 300 });
+    }), { numRuns: runs(300) });
   });
 });

@@ -2,6 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { parseSyslog } from './syslog.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -35,7 +36,7 @@ describe('RFC 3164 round trip', () => {
           assert.equal(f.log?.syslog?.severity?.code, pri & 7);
         }
       },
-    ), { numRuns: 500 });
+    ), { numRuns: runs(500) });
   });
 });
 
@@ -66,6 +67,6 @@ describe('RFC 5424 round trip', () => {
         assert.deepEqual(f.log?.syslog?.structured_data, Object.keys(sd).length === 0 ? undefined : JSON.parse(JSON.stringify(sd)));
         assert.equal(f.message, msg);
       },
-    ), { numRuns: 500 });
+    ), { numRuns: runs(500) });
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { VigilError } from '../../core/errors.js';
 import type { Ingest, IngestResult, LineOptions } from '../../core/ingest.js';
 import { defaultTailTargets, startFileTail, type FileTail, type FileTailError, type FileTailOptions, type TailTarget } from './index.js';
@@ -589,7 +590,7 @@ describe('file tail: random histories', () => {
         await t.close();
         assert.deepEqual(ingest.lines, expected);
       }),
-      { numRuns: 40 },
+      { numRuns: runs(40) },
     );
   });
 });

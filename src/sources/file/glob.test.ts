@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { compilePathPattern, wildcardMatch } from './glob.js';
 
 const match = (pattern: string, name: string): boolean => wildcardMatch(Array.from(pattern), Array.from(name));
@@ -27,7 +28,7 @@ describe('wildcard file names', () => {
       fc.property(fc.stringMatching(/^[ab*?.]{0,8}$/), fc.stringMatching(/^[ab.]{0,10}$/), (pattern, name) => {
         assert.equal(match(pattern, name), toRegex(pattern).test(name));
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { LineSplitter, type SplitLine } from './line-splitter.js';
 
 /** Reference: split the whole input at once. A final unterminated part is emitted only when already over max + 1 bytes. */
@@ -62,7 +63,7 @@ describe('LineSplitter', () => {
         // Each input byte decodes to at most one UTF-16 unit, so this bounds what was kept of each line.
         for (const line of lines) assert.ok(line.text.length <= max, 'a line is never longer than the limit');
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -85,7 +86,7 @@ describe('LineSplitter', () => {
         const after = resumed.push(bytes.subarray(first.committedOffset)).map((l) => l.text);
         assert.deepEqual([...before, ...after], all);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { StreamFramer, splitDatagram, utf8SafeEnd } from './framing.js';
 
 interface Framed {
@@ -185,7 +186,7 @@ test('property: any bytes, split anywhere, give the same bounded messages and ne
       assert.deepEqual(split, whole);
       for (const message of whole.messages) assert.ok(message.length <= max);
     }),
-    { numRuns: 500 },
+    { numRuns: runs(500) },
   );
 });
 
@@ -207,6 +208,6 @@ test('property: messages framed either way, mixed, split anywhere, come back exa
       assert.deepEqual(out.messages, items.map((i) => i.text));
       assert.equal(out.truncated, 0);
     }),
-    { numRuns: 300 },
+    { numRuns: runs(300) },
   );
 });

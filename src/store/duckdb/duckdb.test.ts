@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { ManualClock } from '../../core/clock.js';
 import { VigilError } from '../../core/errors.js';
 import { runStoreContract } from '../contract.js';
@@ -92,6 +93,6 @@ test('compiled SQL carries user values only as parameters', () => {
       for (const match of sql.matchAll(/'\$\.([^']*)'/g)) assert.match(match[1]!, /^"[A-Za-z0-9_@.\-"]*"$/);
       assert.equal(params.values.length, (sql.match(/\$\d+/g) ?? []).reduce((max, p) => Math.max(max, Number(p.slice(1))), 0));
     }),
-    { numRuns: 2000 },
+    { numRuns: runs(2000) },
   );
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { runs } from '../../testing/fuzz.js';
 import { VigilError } from '../../core/errors.js';
 import { MAX_QUERY_DEPTH, parseQuery } from './parse.js';
 import { printQuery } from './print.js';
@@ -8,7 +9,7 @@ import type { QueryNode } from './ast.js';
 import { escapeWildcard, wildcardToLike } from './wildcard.js';
 
 // VIGIL_FC_RUNS raises the number of random cases for a longer local hunt; the default keeps the suite quick.
-const RUNS = Number(process.env.VIGIL_FC_RUNS ?? 3000);
+const RUNS = runs(Number(process.env.VIGIL_FC_RUNS ?? 3000));
 
 const term = (field: string | null, value: string, phrase = false, wildcard = false): QueryNode => ({
   type: 'term',

@@ -1,0 +1,76 @@
+// Detection rules over the API: the list with hit counts, one rule with its text, enable/disable (admins manage
+// rules), and a tester that runs posted rule YAML over posted events without touching the live rules.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { VigilError } from '../../core/errors.js';
+import type { EcsEvent } from '../../core/event.js';
+import { RuleEngine, type RuleEngineOptions } from '../../detect/rules/engine.js';
+import { readJsonBody } from '../body.js';
+
+export interface RuleRoutesDeps {
+  rules: RuleEngine;
+  /** Options for the tester's throwaway engine (mapping, extensions, placeholders): the live ones. */
+  ruleTestOptions: RuleEngineOptions;
+}
+
+const MAX_TEST_EVENTS = 10_000;
+
+const testSchema = z.strictObject({
+  rule: z.string().min(1).max(1_000_000),
+  events: z.array(z.record(z.string(), z.unknown())).max(MAX_TEST_EVENTS),
+});
+
+export function registerRuleRoutes(app: FastifyInstance, deps: RuleRoutesDeps): void {
+  const { rules } = deps;
+
+  app.get('/api/v1/rules', { config: { access: 'viewer' }, schema: { summary: 'Detection rules with their state and hits since start, the load report and engine counters.' } }, async () => {
+    const list = rules.list();
+    const { rejected, inactive, compiled, active, files } = rules.report();
+    return { total: list.length, rules: list, report: { files, compiled, active, inactive, rejected }, stats: rules.stats() };
+  });
+
+  app.get<{ Params: { id: string } }>('/api/v1/rules/:id', { config: { access: 'viewer' }, schema: { summary: 'One rule, with the text of its file.' } }, async (request) => {
+    const info = rules.get(request.params.id);
+    if (!info) throw new VigilError('not_found', `no rule ${JSON.stringify(request.params.id.slice(0, 100))}`);
+    let text: string | null = null;
+    try {
+      text = readFileSync(info.path, 'utf8');
+    } catch {
+      // The file went away since loading; the rule still runs until the reload.
+    }
+    return { ...info, text };
+  });
+
+  app.patch<{ Params: { id: string } }>('/api/v1/rules/:id', { config: { access: 'admin' }, schema: { summary: 'Enable or disable a rule: `{"enabled": false}`.' } }, async (request) => {
+    const { enabled } = readJsonBody(request.body, z.strictObject({ enabled: z.boolean() }));
+    const found = enabled ? rules.enable(request.params.id) : rules.disable(request.params.id);
+    if (!found) throw new VigilError('not_found', `no rule ${JSON.stringify(request.params.id.slice(0, 100))}`);
+    return rules.get(request.params.id);
+  });
+
+  app.post('/api/v1/rules/test', { config: { access: 'analyst' }, schema: { summary: 'Run posted rule YAML over posted events: `{"rule": "title: …", "events": [ … ]}`.' } }, async (request) => {
+    const body = readJsonBody(request.body, testSchema);
+    const dir = mkdtempSync(join(tmpdir(), 'vigil-rule-test-'));
+    try {
+      writeFileSync(join(dir, 'rule.yml'), body.rule);
+      const engine = await RuleEngine.load({ ...deps.ruleTestOptions, dirs: [dir], watch: false, emitSilent: true });
+      try {
+        const report = engine.report();
+        const matches = body.events.flatMap((doc, index) => {
+          const event = { ...doc } as unknown as EcsEvent;
+          event.event = { id: `event-${index}`, dataset: 'json', ...((doc.event as object | undefined) ?? {}) } as EcsEvent['event'];
+          event['@timestamp'] ??= new Date().toISOString();
+          return engine.process([event]).map((d) => ({ index, rule: d.source.title, kind: d.source.kind, reason: d.reason, entity: d.entity ?? null, silent: d.details?.silent === true }));
+        });
+        return { rules: engine.list(), problems: report.rejected.map((p) => ({ line: p.line, message: p.message })), inactive: report.inactive.map((i) => i.reason), matches };
+      } finally {
+        engine.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

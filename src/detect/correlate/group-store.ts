@@ -1,0 +1,57 @@
+// Per-group state of one stateful detector, bounded: at most `maxGroups` groups, the least recently seen evicted
+// first (a Map keeps insertion order, and touching a group moves it to the end). Evictions are counted so that an
+// operator can see when the cap is too small for the traffic.
+
+export class GroupStore<S> {
+  private readonly groups = new Map<string, S>();
+  evictions = 0;
+
+  constructor(private readonly maxGroups: number) {}
+
+  get size(): number {
+    return this.groups.size;
+  }
+
+  /** The group's state (created by `make` when new), marked as most recently seen. */
+  touch(key: string, make: () => S): S {
+    let state = this.groups.get(key);
+    if (state !== undefined) {
+      this.groups.delete(key);
+      this.groups.set(key, state);
+      return state;
+    }
+    state = make();
+    this.groups.set(key, state);
+    while (this.groups.size > this.maxGroups) {
+      const oldest = this.groups.keys().next().value as string;
+      this.groups.delete(oldest);
+      this.evictions++;
+    }
+    return state;
+  }
+
+  delete(key: string): void {
+    this.groups.delete(key);
+  }
+
+  /** Drops groups, oldest-seen first, while `idle(state)` says they hold nothing current; stops at the first live one. */
+  sweep(idle: (state: S) => boolean): number {
+    let dropped = 0;
+    for (const [key, state] of this.groups) {
+      if (!idle(state)) break;
+      this.groups.delete(key);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  /** Takes over another store's groups (a reloaded rule keeps its windows). */
+  adopt(other: GroupStore<S>): void {
+    for (const [key, state] of other.groups) this.groups.set(key, state);
+    this.evictions += other.evictions;
+    while (this.groups.size > this.maxGroups) {
+      this.groups.delete(this.groups.keys().next().value as string);
+      this.evictions++;
+    }
+  }
+}

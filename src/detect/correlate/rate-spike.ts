@@ -1,0 +1,125 @@
+// Vigil's `rate_spike` detector: the share of events matching one rule among events matching another (5xx among
+// all requests) in the last `timespan`, against the same share over the `baseline` before it, per group (host).
+// Sigma correlations compare against fixed numbers and cannot say "three times the usual", hence this small type.
+// Counts are kept in sub-windows of timespan/10 (so memory per group is fixed); both windows slide by one
+// sub-window, a tenth of the timespan.
+import type { BaselineModel } from '../rules/model.js';
+import { GroupStore } from './group-store.js';
+import type { CorrelationFire, CorrelationInput, WindowLimits } from './correlation.js';
+
+const STEPS = 10;
+
+interface Bucket {
+  index: number;
+  total: number;
+  matching: number;
+  ids: string[];
+}
+
+interface SpikeState {
+  buckets: Bucket[];
+  newest: number;
+  quietUntil: number;
+}
+
+export interface RateSpikeBinding {
+  group: ((doc: Record<string, unknown>) => string | undefined)[];
+}
+
+export class RateSpike {
+  readonly groups: GroupStore<SpikeState>;
+  ungrouped = 0;
+  private readonly step: number;
+  private readonly baselineSteps: number;
+
+  constructor(
+    readonly model: BaselineModel,
+    /** [0]: how to read events of the `total` rule, [1]: of the `matching` rule. */
+    private readonly refs: [RateSpikeBinding, RateSpikeBinding],
+    readonly groupFields: string[],
+    private readonly limits: WindowLimits,
+  ) {
+    this.groups = new GroupStore(limits.maxGroups);
+    this.step = Math.max(1, Math.floor(model.timespanMs / STEPS));
+    this.baselineSteps = Math.max(1, Math.ceil(model.baselineMs / this.step));
+  }
+
+  /** ref 0: an event of the `total` rule; ref 1: of the `matching` rule (an event may come as both). */
+  offer(input: CorrelationInput): CorrelationFire | undefined {
+    const binding = this.refs[input.ref === 1 ? 1 : 0];
+    const values: string[] = [];
+    for (const read of binding.group) {
+      const v = read(input.doc);
+      if (v === undefined || v === '') {
+        this.ungrouped++;
+        return undefined;
+      }
+      values.push(v);
+    }
+    const key = values.join('\u0000');
+    const state = this.groups.touch(key, () => ({ buckets: [], newest: -Infinity, quietUntil: -Infinity }));
+    const index = Math.floor(input.time / this.step);
+    const newestIndex = Math.floor(Math.max(state.newest, input.time) / this.step);
+    if (index < newestIndex - STEPS - this.baselineSteps) return undefined;
+    state.newest = Math.max(state.newest, input.time);
+    let bucket = state.buckets.find((b) => b.index === index);
+    if (!bucket) {
+      bucket = { index, total: 0, matching: 0, ids: [] };
+      state.buckets.push(bucket);
+      state.buckets.sort((a, b) => a.index - b.index);
+      const oldest = newestIndex - STEPS - this.baselineSteps;
+      while (state.buckets.length > 0 && state.buckets[0]!.index <= oldest) state.buckets.shift();
+    }
+    if (input.ref === 1) {
+      bucket.matching++;
+      if (bucket.ids.length < this.limits.maxEvidence) bucket.ids.push(input.id);
+    } else bucket.total++;
+    if (input.time < state.quietUntil) return undefined;
+
+    let curTotal = 0;
+    let curMatching = 0;
+    let baseTotal = 0;
+    let baseMatching = 0;
+    const ids: string[] = [];
+    for (const b of state.buckets) {
+      if (b.index > newestIndex - STEPS) {
+        curTotal += b.total;
+        curMatching += b.matching;
+        ids.push(...b.ids);
+      } else {
+        baseTotal += b.total;
+        baseMatching += b.matching;
+      }
+    }
+    const m = this.model;
+    if (curTotal < m.minEvents || baseTotal < m.minEvents) return undefined;
+    const share = curMatching / curTotal;
+    const baseShare = baseMatching / baseTotal;
+    if (share < m.minShare || share < m.factor * baseShare) return undefined;
+    state.quietUntil = input.time + m.timespanMs;
+    const group: Record<string, string> = {};
+    m.groupBy.forEach((name, i) => (group[this.groupFields[i] ?? name] = values[i]!));
+    const by = Object.entries(group).map(([k, v]) => `${k}=${v}`).join(', ');
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    return {
+      time: input.time,
+      timestamp: input.timestamp,
+      group,
+      evidence: ids.slice(-this.limits.maxEvidence),
+      reason:
+        `${m.matching} ${pct(share)} of ${curTotal} ${m.total} events in the last ${Math.round(m.timespanMs / 60000)}m` +
+        ` against ${pct(baseShare)} of ${baseTotal} over the baseline${by ? ` for ${by}` : ''} (factor ${m.factor}, at least ${pct(m.minShare)})`,
+      value: share,
+    };
+  }
+
+  sweep(now: number): void {
+    const horizon = now - this.model.timespanMs - this.model.baselineMs;
+    this.groups.sweep((s) => s.newest < horizon);
+  }
+
+  adopt(other: RateSpike): void {
+    this.groups.adopt(other.groups);
+    this.ungrouped += other.ungrouped;
+  }
+}
