@@ -1,6 +1,7 @@
 // `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs,
 // web attack detection quality, rule evaluation throughput, the Isolation Forest against scikit-learn, search latencies
-// over 1M and 10M stored events, and the dashboard's load time. Medians of several runs; `--quick` skips the 10M store.
+// over 1M and 10M stored events, the host collectors' CPU and memory, and the dashboard's load time. Medians of several
+// runs; `--quick` skips the 10M store and shortens the collectors' run.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +14,7 @@ import { benchSearch } from './search.js';
 import { benchDashboard } from './dashboard.js';
 import { CHROMIUM } from '../test/ui/browser.js';
 import { benchIforest, iforestTable, readOddsReference } from './iforest.js';
+import { benchCollectors } from './collectors.js';
 
 const quick = process.argv.includes('--quick');
 const root = datasetsRoot();
@@ -44,6 +46,12 @@ console.table(
   rules.rows.map((r) => ({ input: r.input, events: int(r.events), 'rules events/s': int(r.rules_eps), 'floor events/s (bare loop)': int(r.floor_eps), 'rules / floor': r.ratio.toFixed(4), detections: r.detections })),
 );
 printDetect(benchDetect(root, { runs: 3 }));
+
+if (process.platform === 'linux') {
+  console.log(`\n== Host collectors at their default intervals for ${quick ? 20 : 60} s: CPU and memory, side by side with idle Node (medians) ==`);
+  const collectors = await benchCollectors(quick ? { seconds: 20, warmupSeconds: 3, windowSeconds: 5 } : { seconds: 60, warmupSeconds: 5, windowSeconds: 10 });
+  console.table(collectors.rows.map((r) => ({ process: r.process, 'CPU % of one core': r.cpu_pct_of_core.toFixed(2), 'RSS MB': r.rss_mb.toFixed(1), events: r.events, goal: r.process.startsWith('the collectors') ? '< 2 % and < 60 MB' : '' })));
+}
 
 for (const events of quick ? [1_000_000] : [1_000_000, 10_000_000]) {
   console.log(`\n== Search over ${int(events)} stored events (median of 5 runs) ==`);

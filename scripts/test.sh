@@ -3,13 +3,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests use as real peers: logger (bsdutils), rsyslogd (rsyslog), openssl for TLS certificates.
+# Debian packages the tests use as real peers: logger (bsdutils), rsyslogd (rsyslog), openssl for TLS certificates,
+# systemd-journal-remote for journal files.
 need=()
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's Chromium, driven by playwright-core for the dashboard's browser tests (browser downloads fail here).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# systemd-journal-remote writes real journal files for the journald tests (journalctl comes with systemd).
+[ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} (Debian packages used by the tests)"

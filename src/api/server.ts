@@ -24,6 +24,8 @@ import { registerStreamRoutes } from './stream/routes.js';
 import { registerUiRoutes } from './ui/routes.js';
 import { registerModelRoutes } from './models/routes.js';
 import type { Models } from '../detect/ml/models.js';
+import type { HostRegistry } from './hosts/registry.js';
+import { registerHostRoutes } from './hosts/routes.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
@@ -43,6 +45,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   tls?: { cert: string; key: string };
   /** Dashboard sessions: idle and absolute lifetimes. */
   sessions?: { idle_minutes: number; max_hours: number };
+  /** Per-host health (GET /api/v1/hosts). */
+  hosts?: HostRegistry;
 }
 
 /** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
@@ -137,6 +141,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerStreamRoutes(app, { ...deps, sessions });
   registerUiRoutes(app);
   if (deps.models) registerModelRoutes(app, { models: deps.models });
+  registerHostRoutes(app, deps);
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

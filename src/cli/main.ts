@@ -10,6 +10,7 @@ import { simulateCommand } from './simulate.js';
 import { rulesCommand } from './rules.js';
 import { iforestCommand } from './iforest.js';
 import { modelCommand } from './model.js';
+import { agentCommand } from './agent.js';
 
 const program = new Command('vigil')
   .description('Vigil: a self-hosted SIEM. Collects logs and host data, normalizes them to ECS, detects threats, shows them live.')
@@ -17,7 +18,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), iforestCommand(), modelCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), iforestCommand(), modelCommand(), agentCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

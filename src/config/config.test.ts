@@ -13,7 +13,7 @@ test('defaults match the documented interface', () => {
   assert.equal(config.port, 3000);
   assert.equal(config.syslog.port, 5514);
   assert.equal(config.data_dir, './data');
-  assert.equal(config.collect, true);
+  assert.equal(config.collect.enabled, true);
   assert.equal(config.files.enabled, true);
 });
 
@@ -33,7 +33,7 @@ test('file, then environment, then flags', () => {
     const fromFlags = loadConfig(file, { port: 4200, syslogPort: 6000, collect: false }, { VIGIL_PORT: '4100' });
     assert.equal(fromFlags.port, 4200);
     assert.equal(fromFlags.syslog.port, 6000);
-    assert.equal(fromFlags.collect, false);
+    assert.equal(fromFlags.collect.enabled, false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -52,4 +52,23 @@ test('errors name the field, the file, or the variable', () => {
     rmSync(dir, { recursive: true, force: true });
   }
   assert.throws(() => loadConfig(undefined, {}, { VIGIL_PORT: 'abc' }), /VIGIL_PORT must be an integer/);
+});
+
+test('collect: each collector on with its interval by default; `collect: false` still turns all off', () => {
+  const { collect } = parseConfig({});
+  assert.deepEqual(
+    [collect.network.interval_seconds, collect.metrics.interval_seconds, collect.process.interval_seconds, collect.process.scan_interval_ms, collect.stale_after_intervals],
+    [10, 10, 10, 1000, 3],
+  );
+  assert.ok(collect.network.enabled && collect.metrics.enabled && collect.process.enabled && collect.auth.enabled);
+  assert.equal(collect.auth.source, 'auto');
+  assert.equal(parseConfig({ collect: false }).collect.enabled, false);
+  const tuned = parseConfig({ collect: { metrics: { interval_seconds: 30, per_core: false }, process: { enabled: false }, auth: { source: 'file', paths: ['/var/log/secure'] } } }).collect;
+  assert.equal(tuned.metrics.interval_seconds, 30);
+  assert.equal(tuned.metrics.per_core, false);
+  assert.equal(tuned.process.enabled, false);
+  assert.deepEqual(tuned.auth.paths, ['/var/log/secure']);
+  assert.throws(() => parseConfig({ collect: { network: { interval_seconds: 0 } } }), /collect\.network\.interval_seconds/);
+  assert.throws(() => parseConfig({ collect: { auth: { source: 'syslog' } } }), /collect\.auth\.source/);
+  assert.equal(parseConfig({}).agent.max_buffer_mb, 256);
 });

@@ -21,6 +21,59 @@ const tailTarget = z.strictObject({
   format: z.string().default('auto'),
 });
 
+const collectorSwitch = (intervalSeconds: number) => ({
+  enabled: z.boolean().default(true),
+  /** Seconds between samples. */
+  interval_seconds: z.number().min(0.1).max(86_400).default(intervalSeconds),
+});
+
+const collectSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** `host.name` of collected events; default this machine's hostname. */
+  host_name: z.string().min(1).optional(),
+  /** The /proc to read (a container watching its host mounts the host's /proc elsewhere). */
+  proc_root: z.string().default('/proc'),
+  /** A host is `stale` in /api/v1/hosts after this many of its metrics intervals without news. */
+  stale_after_intervals: z.number().min(1).default(3),
+  network: z
+    .strictObject({
+      ...collectorSwitch(10),
+      /** Report connections between two local addresses (127.0.0.0/8, ::1) too. */
+      loopback_connections: z.boolean().default(false),
+      /** Connection events per sample at most; the rest are counted in health. */
+      max_connection_events: z.number().int().min(1).default(1000),
+    })
+    .prefault({}),
+  metrics: z
+    .strictObject({
+      ...collectorSwitch(10),
+      /** One event per CPU core per sample. */
+      per_core: z.boolean().default(true),
+    })
+    .prefault({}),
+  process: z
+    .strictObject({
+      /** `interval_seconds`: how often the top consumers are reported. */
+      ...collectorSwitch(10),
+      /** How often the process list is checked for starts and stops (Linux; macOS checks every interval). */
+      scan_interval_ms: z.number().int().min(100).default(1000),
+      /** Top consumers of CPU and of memory reported each interval; 0 turns them off. */
+      top: z.number().int().min(0).max(100).default(5),
+    })
+    .prefault({}),
+  auth: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** auto: journald if it runs, else the auth log file (macOS: the unified log). */
+      source: z.enum(['auto', 'journald', 'file', 'log_stream']).default('auto'),
+      /** Auth log files tried in order when journald is not used. */
+      paths: z.array(z.string()).optional(),
+      /** Read journal files from this directory instead of the system journal (journalctl --directory). */
+      journal_directory: z.string().optional(),
+    })
+    .prefault({}),
+});
+
 export const configSchema = z.strictObject({
   /** Address the dashboard and API listen on. Loopback unless you mean to expose Vigil. */
   host: z.string().default('127.0.0.1'),
@@ -54,8 +107,25 @@ export const configSchema = z.strictObject({
       poll_ms: z.number().int().min(50).default(1000),
     })
     .prefault({}),
-  /** Host collectors (network, resources, processes, auth). */
-  collect: z.boolean().default(true),
+  /** Host collectors (network, resources, processes, auth); `collect: false` turns them all off. */
+  collect: z.preprocess((value) => (typeof value === 'boolean' ? { enabled: value } : value), collectSchema.prefault({})),
+  /** `vigil agent`: where and how a remote agent ships (flags win). */
+  agent: z
+    .strictObject({
+      /** The Vigil server's base URL, e.g. https://vigil.example.com:3000. */
+      server: z.string().optional(),
+      /** An ingest token (prefer $VIGIL_TOKEN or an EnvironmentFile over a file others can read). */
+      token: z.string().optional(),
+      /** The agent's state: buffer, file offsets, journald cursor, agent id. */
+      data_dir: z.string().default('./vigil-agent'),
+      /** Where undelivered events wait; default DATA_DIR/buffer. */
+      buffer_dir: z.string().optional(),
+      /** Bound of the buffer; when full, the oldest events are dropped (and counted). */
+      max_buffer_mb: z.number().min(1).default(256),
+      /** PEM file of a private CA that signed the server's certificate. */
+      ca: z.string().optional(),
+    })
+    .prefault({}),
   ingest: z
     .strictObject({
       /** Largest accepted HTTP body, after decompression. */
@@ -171,7 +241,7 @@ export function loadConfig(file: string | undefined, overrides: ConfigOverrides 
   if (dataDir) config.data_dir = dataDir;
   if (overrides.host !== undefined) config.host = overrides.host;
   if (overrides.syslogPort !== undefined) config.syslog.port = overrides.syslogPort;
-  if (overrides.collect !== undefined) config.collect = overrides.collect;
+  if (overrides.collect !== undefined) config.collect.enabled = overrides.collect;
   config.data_dir = resolve(config.data_dir);
   return config;
 }

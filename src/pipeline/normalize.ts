@@ -92,7 +92,9 @@ export function normalizeDocument(
   }
   // The document was parsed from this request's body, so it is ours to rewrite in place.
   const doc = raw as Record<string, unknown>;
-  const rawText = original ?? (typeof doc.message === 'string' ? undefined : JSON.stringify(doc));
+  // A metric (ECS `event.kind: metric`) is a measurement, not a log line: no raw text is made up for it.
+  const metric = (doc.event as { kind?: unknown } | null | undefined)?.kind === 'metric';
+  const rawText = metric ? undefined : (original ?? (typeof doc.message === 'string' ? undefined : JSON.stringify(doc)));
   if (!normalizeJsonObject(doc)) return { ok: false, reason: `nesting deeper than ${MAX_JSON_DEPTH} levels` };
   normalizeTimestamp(doc);
 
@@ -123,7 +125,7 @@ export function normalizeDocument(
   const id = givenEvent.id;
   const givenId = typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_LENGTH;
   event.event.id = givenId ? id : randomUUID();
-  if (typeof givenEvent.original !== 'string') {
+  if (typeof givenEvent.original !== 'string' && !metric) {
     event.event.original = parsedFrom ?? (typeof doc.message === 'string' ? doc.message : rawText);
   }
   event.event.ingested = ingested;

@@ -10,8 +10,10 @@ import { Telemetry } from '../core/telemetry.js';
 import { Credentials } from '../api/auth/credentials.js';
 import { buildApi } from '../api/server.js';
 import type { HealthSource } from '../api/health/routes.js';
+import { HostRegistry } from '../api/hosts/registry.js';
 import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
+import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
 import { openStore } from '../store/index.js';
 import type { EventStore } from '../store/types.js';
 import { AlertManager } from '../alerts/manager.js';
@@ -38,6 +40,7 @@ export interface Runtime {
   url: string;
   syslog: SyslogReceiver | undefined;
   files: FileTail | undefined;
+  host: HostCollectors | undefined;
   /** Shown once on first start: the generated admin password and token. */
   firstStart: { password?: string; token: string } | undefined;
   close(): Promise<void>;
@@ -127,6 +130,11 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const detect = new DetectStage({ detectors: [rules, models], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
+    const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
+    pipeline.onStored((events) => hosts.observe(events));
+    const seeding = hosts.seed(store);
+    closers.push(() => seeding);
+
     const health: HealthSource[] = [{ name: 'models', status: () => models.health() }];
     health.push({
       name: 'detection',
@@ -136,6 +144,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       },
     });
     const api = await buildApi({
+      hosts,
       pipeline,
       store,
       credentials,
@@ -177,9 +186,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       health.push({ name: 'syslog', status: () => ({ ok: true, udp_port: receiver.udpPort, tcp_port: receiver.tcpPort, tls_port: receiver.tlsPort ?? null, ...receiver.stats() }) });
     }
 
+    let host: HostCollectors | undefined;
+    if (config.collect.enabled) {
+      host = await startHostCollectors(config.collect, { ingest: pipeline, dataDir: config.data_dir, clock, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes });
+      closers.push(() => host!.close());
+      health.push(...host.collectors);
+    }
+
     let files: FileTail | undefined;
     if (config.files.enabled) {
-      const targets = config.files.targets ?? defaultTailTargets();
+      // The auth collector follows the auth log (or journald) itself when it runs.
+      const targets = config.files.targets ?? defaultTailTargets('/', { authLog: !host?.authCollected });
       if (targets.length > 0) {
         files = await startFileTail(
           { targets, statePath: join(config.data_dir, 'file-offsets.json'), pollMs: config.files.poll_ms, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes },
@@ -227,6 +244,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       url,
       syslog,
       files,
+      host,
       firstStart,
       close: closeAll,
     };

@@ -53,3 +53,26 @@ export function startVigilProcess(args: string[], env: NodeJS.ProcessEnv = {}): 
     });
   });
 }
+
+/** Starts `vigil agent ARGS…` and resolves once it says it is running. */
+export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'agent', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the agent did not start within 60 s:\n${out}`)), 60_000);
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      const m = /Vigil agent is running: shipping to (\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ child, url: m[1]!, output: () => out });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the agent exited with ${code} before it was running:\n${out}`));
+    });
+  });
+}

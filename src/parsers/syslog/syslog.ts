@@ -25,7 +25,8 @@ const SOLARIS_ID = /^\[ID \d{1,10} [a-z0-9]{1,12}\.[a-z]{1,8}\] /;
 /** Longest program name accepted as a syslog tag (RFC 3164 allows 32; real ones are longer, e.g. D-Bus names). */
 const MAX_TAG = 128;
 
-function priorityFields(fields: ParsedFields, pri: number): void {
+/** Sets `log.syslog.{priority,facility,severity}` and `log.level` from a PRI value (facility × 8 + severity). */
+export function priorityFields(fields: ParsedFields, pri: number): void {
   const facility = pri >> 3;
   const severity = pri & 7;
   const syslog = logSyslog(fields);

@@ -501,6 +501,8 @@ describe('defaultTailTargets', () => {
     await writeFile(join(dir, 'var/log/auth.log'), '');
     assert.equal(defaultTailTargets(dir)[0]!.path, join(dir, 'var/log/auth.log'));
     assert.deepEqual(defaultTailTargets(join(dir, 'nothing-here')), []);
+    // Left to the host auth collector when it runs.
+    assert.ok(defaultTailTargets(dir, { authLog: false }).every((t) => t.format !== 'sshd'));
   });
 });
 

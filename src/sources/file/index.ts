@@ -28,13 +28,14 @@ export async function startFileTail(options: FileTailOptions, ingest: Ingest): P
 /**
  * This host's usual logs, only those that exist: the auth log (Debian's /var/log/auth.log or Red Hat's
  * /var/log/secure) as `sshd`, nginx access logs (with their renamed rotations, so a rename loses nothing)
- * as `nginx`, and Apache's access log as `apache`. `root` is for tests.
+ * as `nginx`, and Apache's access log as `apache`. `root` is for tests; `authLog: false` leaves the auth log to the
+ * host auth collector.
  */
-export function defaultTailTargets(root = '/'): TailTarget[] {
+export function defaultTailTargets(root = '/', options: { authLog?: boolean } = {}): TailTarget[] {
   const at = (path: string): string => join(root, path);
   const targets: TailTarget[] = [];
   const auth = [at('var/log/auth.log'), at('var/log/secure')].find(isFile);
-  if (auth) targets.push({ path: auth, format: 'sshd' });
+  if (auth && options.authLog !== false) targets.push({ path: auth, format: 'sshd' });
   const nginx = at('var/log/nginx/access.log*');
   if (anyMatch(nginx)) targets.push({ path: nginx, format: 'nginx' });
   for (const path of [at('var/log/apache2/access.log'), at('var/log/httpd/access_log')]) {
