@@ -4,6 +4,9 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { VigilError } from '../core/errors.js';
+import { geoipSchema, threatIntelSchema } from './enrich.js';
+import { exportSchema } from './export.js';
+import { notificationsSchema } from './notifications.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -80,6 +83,14 @@ export const configSchema = z.strictObject({
       suppression_window_minutes: z.number().min(0).default(60),
     })
     .prefault({}),
+  /** GeoIP enrichment (src/config/enrich.ts). */
+  geoip: geoipSchema,
+  /** Threat intelligence feeds and online lookups (src/config/enrich.ts). */
+  threat_intel: threatIntelSchema,
+  /** Slack, webhook and email channels (src/config/notifications.ts). */
+  notifications: notificationsSchema,
+  /** Elasticsearch / OpenSearch clusters to export to (src/config/export.ts). */
+  export: exportSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;
