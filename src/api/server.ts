@@ -15,6 +15,8 @@ import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerHealthRoutes, type HealthSource } from './health/routes.js';
+import { registerIntelRoutes } from './intel/routes.js';
+import type { Enrichment } from '../enrich/index.js';
 
 export interface ApiDeps {
   pipeline: Pipeline;
@@ -29,6 +31,8 @@ export interface ApiDeps {
   /** Extra health sections (inputs, collectors). */
   health?: HealthSource[];
   tls?: { cert: string; key: string };
+  /** GeoIP and threat intelligence, for `/api/v1/intel/*`. */
+  enrichment?: Enrichment;
 }
 
 /** Maps Fastify's own errors to Vigil's, so every failure has the same `{ error: { id, message } }` shape. */
@@ -95,6 +99,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerEventRoutes(app, deps);
   registerEsRoutes(app, deps);
   registerAlertRoutes(app, deps);
+  if (deps.enrichment) registerIntelRoutes(app, { enrichment: deps.enrichment, store: deps.store });
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

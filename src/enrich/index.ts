@@ -84,6 +84,8 @@ export class EnrichStage implements EventStage {
     for (const event of events) {
       try {
         this.geoip?.enrich(event);
+        // Vigil's own detection events name the matched value again; matching them would count each hit twice.
+        if (event.event?.kind === 'alert' && String(event.event.dataset).startsWith('vigil.')) continue;
         const matches = this.matcher.match(event);
         if (matches) {
           this.matcher.tag(event, matches, occurred);

@@ -18,6 +18,7 @@ import { AlertManager } from '../alerts/manager.js';
 import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
+import { Enrichment } from '../enrich/index.js';
 
 export interface Runtime {
   config: Config;
@@ -25,6 +26,8 @@ export interface Runtime {
   pipeline: Pipeline;
   detect: DetectStage;
   alerts: AlertManager;
+  /** GeoIP and threat intelligence (the `enrich` stage and the `threat-intel` detector). */
+  enrichment: Enrichment;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -76,21 +79,26 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   try {
     const credentials = new Credentials(config.data_dir, env.VIGIL_ADMIN_TOKEN ? { envAdminToken: env.VIGIL_ADMIN_TOKEN } : {});
     const firstStart = credentials.bootstrap(env.VIGIL_ADMIN_PASSWORD || undefined);
+    const enrichment = new Enrichment(config, { clock, telemetry, env });
+    closers.push(() => enrichment.close());
+    // Feeds from files load at once; one behind a slow URL goes on loading in the background rather than hold up the start.
+    await Promise.race([enrichment.start(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     const pipeline = new Pipeline({
       store,
       clock,
       telemetry,
       maxQueueEvents: config.ingest.max_queue_events,
       maxLineBytes: config.ingest.max_line_bytes,
+      stages: [enrichment.stage],
     });
     closers.push(() => pipeline.close());
 
     const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
     closers.splice(1, 0, async () => alerts.close()); // closed after the pipeline has drained
-    const detect = new DetectStage({ detectors: [], alerts, ingest: pipeline, telemetry, clock });
+    const detect = new DetectStage({ detectors: enrichment.detector ? [enrichment.detector] : [], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
-    const health: HealthSource[] = [];
+    const health: HealthSource[] = [...enrichment.health()];
     const api = await buildApi({
       pipeline,
       store,
@@ -101,6 +109,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       version: VERSION,
       maxBodyBytes: config.ingest.max_body_bytes,
       health,
+      enrichment,
       ...(config.tls ? { tls: config.tls } : {}),
     });
     await api.listen({ host: config.host, port: config.port });
@@ -169,6 +178,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       pipeline,
       detect,
       alerts,
+      enrichment,
       credentials,
       telemetry,
       api,
