@@ -6,6 +6,7 @@ import { startCommand } from './start.js';
 import { ingestCommand } from './ingest.js';
 import { searchCommand } from './search.js';
 import { tokenCommand, userCommand } from './credentials.js';
+import { intelCommand } from './intel.js';
 
 const program = new Command('vigil')
   .description('Vigil: a self-hosted SIEM. Collects logs and host data, normalizes them to ECS, detects threats, shows them live.')
@@ -13,7 +14,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), intelCommand()]) {
   program.addCommand(command.exitOverride());
 }
 
