@@ -12,7 +12,7 @@ const common = {
   min_severity: severity.default('medium'),
   /** … nor those whose confidence is below this (0 to 1). */
   min_confidence: z.number().min(0).max(1).default(0),
-  /** Incident notifications reach this channel from this escalation level on (0: the first notification). */
+  /** Notifications reach this channel from this escalation level on (0: alerts and first incident notices; 2: say, raised). */
   min_escalation: z.number().int().min(0).default(0),
   /** Messages a minute at most; the rest wait and go out together as a digest. 0: no limit. */
   rate_limit_per_minute: z.number().min(0).default(10),

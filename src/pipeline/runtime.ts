@@ -19,6 +19,7 @@ import { DetectStage } from './detect.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 import { Enrichment } from '../enrich/index.js';
+import { Notifier } from '../sinks/notify.js';
 
 export interface Runtime {
   config: Config;
@@ -28,6 +29,8 @@ export interface Runtime {
   alerts: AlertManager;
   /** GeoIP and threat intelligence (the `enrich` stage and the `threat-intel` detector). */
   enrichment: Enrichment;
+  /** Slack, webhook and email channels: `notifier.notifyAlert(alert)`, `notifier.notifyIncident(incident, level)`. */
+  notifier: Notifier;
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -95,10 +98,16 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
 
     const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
     closers.splice(1, 0, async () => alerts.close()); // closed after the pipeline has drained
+    const notifier = new Notifier(config.notifications, { clock, telemetry, env });
+    closers.splice(1, 0, () => notifier.close()); // after the alerts it sends are final
+    // New alerts are told at once; escalation of incidents is the alerts stage's to drive (notifyIncident).
+    alerts.onChange((alert, change) => {
+      if (change === 'created') notifier.notifyAlert(alert);
+    });
     const detect = new DetectStage({ detectors: enrichment.detector ? [enrichment.detector] : [], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
-    const health: HealthSource[] = [...enrichment.health()];
+    const health: HealthSource[] = [...enrichment.health(), notifier.health()];
     const api = await buildApi({
       pipeline,
       store,
@@ -179,6 +188,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       detect,
       alerts,
       enrichment,
+      notifier,
       credentials,
       telemetry,
       api,
