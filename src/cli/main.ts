@@ -7,6 +7,7 @@ import { ingestCommand } from './ingest.js';
 import { searchCommand } from './search.js';
 import { tokenCommand, userCommand } from './credentials.js';
 import { intelCommand } from './intel.js';
+import { exportCommand } from './export.js';
 
 const program = new Command('vigil')
   .description('Vigil: a self-hosted SIEM. Collects logs and host data, normalizes them to ECS, detects threats, shows them live.')
@@ -14,7 +15,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), intelCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), intelCommand(), exportCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

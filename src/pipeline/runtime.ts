@@ -20,6 +20,7 @@ import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
 import { Enrichment } from '../enrich/index.js';
 import { Notifier } from '../sinks/notify.js';
+import { EsExporter } from '../sinks/elasticsearch/exporter.js';
 
 export interface Runtime {
   config: Config;
@@ -31,6 +32,8 @@ export interface Runtime {
   enrichment: Enrichment;
   /** Slack, webhook and email channels: `notifier.notifyAlert(alert)`, `notifier.notifyIncident(incident, level)`. */
   notifier: Notifier;
+  /** Live export to the clusters of the `export` block. */
+  exporters: EsExporter[];
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -104,10 +107,24 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     alerts.onChange((alert, change) => {
       if (change === 'created') notifier.notifyAlert(alert);
     });
+    const exporters = config.export.filter((t) => t.live).map((t) => new EsExporter(t, { dataDir: config.data_dir, store, clock, telemetry, env }));
+    for (const exporter of exporters) {
+      pipeline.onStored((events) => exporter.onStored(events));
+      alerts.onChange((alert) => exporter.onAlert(alert));
+      exporter.start();
+      closers.splice(1, 0, () => exporter.close()); // after the pipeline has drained, before the store closes
+    }
     const detect = new DetectStage({ detectors: enrichment.detector ? [enrichment.detector] : [], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
     const health: HealthSource[] = [...enrichment.health(), notifier.health()];
+    if (exporters.length > 0) {
+      health.push({ name: 'export', status: () => {
+        const targets = exporters.map((e) => e.status());
+        // Behind or failing is worth seeing, but the events are safe in the store: not a reason to answer 503.
+        return { ok: true, targets };
+      } });
+    }
     const api = await buildApi({
       pipeline,
       store,
@@ -189,6 +206,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       alerts,
       enrichment,
       notifier,
+      exporters,
       credentials,
       telemetry,
       api,

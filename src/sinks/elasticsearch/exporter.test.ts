@@ -4,71 +4,18 @@
 // down, a full queue, and a restart — with the real official clients and a real DuckDB store.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportTargetSchema } from '../../config/export.js';
 import type { EcsEvent } from '../../core/event.js';
 import { openStore } from '../../store/index.js';
+import { bulkPairs as pairs, fakeCluster } from '../../testing/fake-cluster.js';
 import { testAlert } from '../testing.js';
 import { EsExporter } from './exporter.js';
 import { indexName } from './index-name.js';
 
-interface Recorded {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-type ItemAnswer = number | [number, string, string];
-/** Answers each request: a whole-request status, or per-item statuses (`[status, error type, reason]` for errors). */
-type Answer = { status: number; headers?: Record<string, string> } | { items: ItemAnswer[] } | 'auto';
-
-async function fakeCluster(product: 'Elasticsearch' | null, answers: Answer[] = []) {
-  const requests: Recorded[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      requests.push({ method: req.method!, path: req.url!, headers: req.headers, body });
-      const headers: Record<string, string> = { 'content-type': 'application/json' };
-      if (product) headers['x-elastic-product'] = product;
-      const answer = answers.shift() ?? 'auto';
-      const actions = body.split('\n').filter((_, i) => i % 2 === 0 && _.length > 0).map((l) => JSON.parse(l) as Record<string, { _index: string; _id: string }>);
-      if (answer !== 'auto' && 'status' in answer) {
-        res.writeHead(answer.status, { ...headers, ...(answer.headers ?? {}) });
-        res.end(JSON.stringify({ error: { type: 'cluster_block_exception', reason: 'unavailable' }, status: answer.status }));
-        return;
-      }
-      const statuses = answer === 'auto' ? actions.map(() => 201) : answer.items;
-      const items = actions.map((action, i) => {
-        const op = Object.keys(action)[0]!;
-        const s = statuses[i] ?? 201;
-        const [status, type, reason] = Array.isArray(s) ? s : [s, 'error', 'error'];
-        return { [op]: { _index: action[op]!._index, _id: action[op]!._id, status, ...(status < 300 ? { result: 'created', _version: 1 } : { error: { type, reason } }) } };
-      });
-      res.writeHead(200, headers);
-      res.end(JSON.stringify({ took: 3, errors: items.some((it) => (Object.values(it)[0]!.status as number) >= 300), items }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, answers };
-}
-
 const ev = (id: string, ts: string, ingested = '2024-05-03T10:00:00.000Z'): EcsEvent => ({ '@timestamp': ts, event: { id, dataset: 'sshd', ingested }, message: `event ${id}` });
-
-/** The NDJSON body as [action, document] pairs, after checking its framing. */
-function pairs(body: string): [Record<string, unknown>, Record<string, unknown>][] {
-  assert.ok(body.endsWith('\n'), 'the body ends with a newline');
-  const lines = body.slice(0, -1).split('\n');
-  assert.equal(lines.length % 2, 0);
-  const out: [Record<string, unknown>, Record<string, unknown>][] = [];
-  for (let i = 0; i < lines.length; i += 2) out.push([JSON.parse(lines[i]!) as Record<string, unknown>, JSON.parse(lines[i + 1]!) as Record<string, unknown>]);
-  return out;
-}
 
 test('daily index names', () => {
   const t = Date.parse('2024-05-01T23:59:59Z');

@@ -72,6 +72,8 @@ export interface ExporterOptions {
   retryBaseMs?: number;
   /** How long the exporter leaves a cluster alone after a batch failed every retry. */
   pauseMs?: number;
+  /** False for a one-off backfill, which must not touch the live exporter's high-water mark. Default true. */
+  persistState?: boolean;
 }
 
 /** Result of sending a batch: the documents still not accepted because the whole request kept failing. */
@@ -129,6 +131,7 @@ export class EsExporter {
   readonly deadLetterPath: string;
   private readonly retryBase: number;
   private readonly pauseMs: number;
+  private readonly persist: boolean;
   private queue: Doc[] = [];
   private state: State = { exported_through: null, gaps: [] };
   private pumping: Promise<void> | undefined;
@@ -150,6 +153,7 @@ export class EsExporter {
     this.deadLetterPath = config.dead_letter_path ?? join(options.dataDir, `export-${config.name}.dead-letter.ndjson`);
     this.retryBase = options.retryBaseMs ?? 500;
     this.pauseMs = options.pauseMs ?? 30_000;
+    this.persist = options.persistState ?? true;
     this.counter = options.telemetry
       ? ((options.telemetry.registry.getSingleMetric('vigil_export_documents_total') as Counter<'target' | 'result'> | undefined) ??
         new Counter({ name: 'vigil_export_documents_total', help: 'Documents exported to a cluster, by target and result (sent, duplicate, dead_letter).', labelNames: ['target', 'result'], registers: [options.telemetry.registry] }))
@@ -158,7 +162,7 @@ export class EsExporter {
   }
 
   private loadState(): void {
-    if (!existsSync(this.statePath)) return;
+    if (!this.persist || !existsSync(this.statePath)) return;
     try {
       const raw = JSON.parse(readFileSync(this.statePath, 'utf8')) as Partial<State>;
       this.state = { exported_through: typeof raw.exported_through === 'string' ? raw.exported_through : null, gaps: Array.isArray(raw.gaps) ? raw.gaps.filter((g) => typeof g?.from === 'number' && typeof g?.to === 'number') : [] };
@@ -168,6 +172,7 @@ export class EsExporter {
   }
 
   private saveState(): void {
+    if (!this.persist) return;
     mkdirSync(dirname(this.statePath), { recursive: true });
     const tmp = `${this.statePath}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.state));
