@@ -61,8 +61,14 @@ export function indicatorObject(hit: IndicatorHit): Record<string, unknown> {
   return out;
 }
 
+/** Addresses remembered with their answer per index: a real log repeats its addresses, and the trie walk is the cost. */
+const IP_CACHE = 32_768;
+
 export class IntelMatcher {
   private readonly fields: CompiledField[];
+  private cachedIndex: IndicatorIndex | undefined;
+  private young = new Map<string, IndicatorHit[] | null>();
+  private old = new Map<string, IndicatorHit[] | null>();
 
   constructor(
     fields: readonly string[],
@@ -75,6 +81,26 @@ export class IntelMatcher {
     });
   }
 
+  private matchIp(index: IndicatorIndex, ip: string): IndicatorHit[] | undefined {
+    if (index !== this.cachedIndex) {
+      // A refreshed feed: answers from the old index no longer hold.
+      this.cachedIndex = index;
+      this.young = new Map();
+      this.old = new Map();
+    }
+    let hits = this.young.get(ip);
+    if (hits === undefined) {
+      hits = this.old.get(ip);
+      if (hits === undefined) hits = index.matchIp(ip) ?? null;
+      if (this.young.size >= IP_CACHE) {
+        this.old = this.young;
+        this.young = new Map();
+      }
+      this.young.set(ip, hits);
+    }
+    return hits ?? undefined;
+  }
+
   /** The event's matches, or undefined; never throws. */
   match(event: EcsEvent): IntelMatch[] | undefined {
     const index = this.index();
@@ -84,7 +110,7 @@ export class IntelMatcher {
       let node: unknown = event;
       for (let i = 0; i < f.path.length && node !== undefined && node !== null; i++) node = typeof node === 'object' ? (node as Record<string, unknown>)[f.path[i]!] : undefined;
       if (typeof node !== 'string' || node.length === 0) continue;
-      const hits = index.match(f.kind, node);
+      const hits = f.kind === 'ip' ? this.matchIp(index, node) : index.match(f.kind, node);
       if (hits && hits.length > 0) (found ??= []).push({ field: f.field, atomic: node, hits });
     }
     return found;
