@@ -37,6 +37,16 @@ interface FeedState {
 }
 
 const BUILD_CHUNK = 5000;
+
+/** A feed URL as shown in health and the API: credentials and query strings (where keys hide) left out. */
+export function displayUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    return `${url.protocol}//${url.host}${url.pathname}${url.search ? '?…' : ''}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
 /** Largest feed body read from a URL. */
 const MAX_FEED_BYTES = 256 * 1024 * 1024;
 
@@ -68,7 +78,7 @@ export class ThreatFeeds {
         authorization: resolveSecret(feed as unknown as Record<string, unknown>, 'authorization', `threat_intel.feeds[${i}]`, options.env),
         status: {
           name: feed.name,
-          source: feed.path ?? feed.url ?? '',
+          source: feed.path ?? displayUrl(feed.url ?? ''),
           format: feed.format,
           indicators: 0,
           kinds: {},

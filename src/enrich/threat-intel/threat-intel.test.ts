@@ -146,6 +146,9 @@ test('feeds from a file and a URL tag events in ECS, refresh on demand, and keep
   try {
     await enrichment.start();
     assert.deepEqual(seen, ['Bearer s3cret']);
+    assert.equal(enrichment.feedStatus()[1]!.source, `${url}/feed.txt`);
+    const { displayUrl } = await import('./feeds.js');
+    assert.equal(displayUrl('https://user:pw@intel.example/list.txt?key=abc'), 'https://intel.example/list.txt?…');
     const events = [
       event('e1', { source: { ip: '203.0.113.50' }, destination: { ip: '10.0.0.2' } }),
       event('e2', { source: { ip: '198.51.100.23' }, url: { domain: 'www.evil.example' } }),
