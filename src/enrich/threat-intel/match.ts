@@ -67,6 +67,8 @@ const IP_CACHE = 32_768;
 export class IntelMatcher {
   private readonly fields: CompiledField[];
   private cachedIndex: IndicatorIndex | undefined;
+  /** The ECS indicator object of each hit, built once: events listing the same indicator share it (never changed). */
+  private readonly objects = new WeakMap<IndicatorHit, Record<string, unknown>>();
   private young = new Map<string, IndicatorHit[] | null>();
   private old = new Map<string, IndicatorHit[] | null>();
 
@@ -122,10 +124,14 @@ export class IntelMatcher {
     const feeds: string[] = [];
     for (const m of matches) {
       for (const hit of m.hits) {
-        const indicator = indicatorObject(hit);
-        if (indicator.description === undefined) {
-          const description = this.descriptions.get(hit.feed);
-          if (description) indicator.description = description;
+        let indicator = this.objects.get(hit);
+        if (!indicator) {
+          indicator = indicatorObject(hit);
+          if (indicator.description === undefined) {
+            const description = this.descriptions.get(hit.feed);
+            if (description) indicator.description = description;
+          }
+          this.objects.set(hit, indicator);
         }
         enrichments.push({ indicator, matched: { atomic: m.atomic, field: m.field, type: 'indicator_match_rule', index: hit.feed, occurred } });
         if (!feeds.includes(hit.feed)) feeds.push(hit.feed);
