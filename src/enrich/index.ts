@@ -142,7 +142,7 @@ export class Enrichment {
     return this.feeds.status();
   }
 
-  /** Health sections: `geoip` and `threat_intel` (ok while every feed has loaded at least once). */
+  /** Health sections: `geoip` and `threat_intel` (not ok until every feed has loaded at least once). */
   health(): { name: string; status(): { ok: boolean; [key: string]: unknown } }[] {
     const sections: { name: string; status(): { ok: boolean; [key: string]: unknown } }[] = [];
     if (this.geoip) {

@@ -214,13 +214,17 @@ export class Notifier {
     return this.gates.map((g) => ({ name: g.config.name, type: g.channel.type, ...g.channel.stats(), pending: g.waiting, digested: g.digested, routed: g.routed, filtered: g.filtered }));
   }
 
-  /** The `notifications` health section: not ok while a channel's latest delivery failed for good and none has succeeded since. */
+  /**
+   * The `notifications` health section. A channel whose latest delivery failed for good (and none has succeeded
+   * since) is listed in `failing`; it does not make Vigil unhealthy (503), as the events and alerts are safe.
+   */
   health(): { name: string; status(): { ok: boolean; [key: string]: unknown } } {
     return {
       name: 'notifications',
       status: () => {
         const channels = this.status();
-        return { ok: channels.every((c) => c.last_failure === null || (c.last_success !== null && c.last_success >= c.last_failure)), channels };
+        const failing = channels.filter((c) => c.last_failure !== null && (c.last_success === null || c.last_success < c.last_failure)).map((c) => c.name);
+        return { ok: true, failing, channels };
       },
     };
   }
