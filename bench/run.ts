@@ -15,6 +15,7 @@ import { benchDashboard } from './dashboard.js';
 import { CHROMIUM } from '../test/ui/browser.js';
 import { benchIforest, iforestTable, readOddsReference } from './iforest.js';
 import { benchCollectors } from './collectors.js';
+import { benchEnrich } from './enrich.js';
 
 const quick = process.argv.includes('--quick');
 const root = datasetsRoot();
@@ -52,6 +53,19 @@ if (process.platform === 'linux') {
   const collectors = await benchCollectors(quick ? { seconds: 20, warmupSeconds: 3, windowSeconds: 5 } : { seconds: 60, warmupSeconds: 5, windowSeconds: 10 });
   console.table(collectors.rows.map((r) => ({ process: r.process, 'CPU % of one core': r.cpu_pct_of_core.toFixed(2), 'RSS MB': r.rss_mb.toFixed(1), events: r.events, goal: r.process.startsWith('the collectors') ? '< 2 % and < 60 MB' : '' })));
 }
+console.log('\n== Enrichment: µs per event, GeoIP + a 100,000-indicator feed, against the same loop without it (median of 5 runs) ==');
+const enrichRows = await benchEnrich({ events: 200_000, runs: 5, root });
+console.table(
+  enrichRows.map((r) => ({
+    input: r.input,
+    events: int(r.events),
+    'feed matches': pct(r.matched),
+    'loop µs/event': r.baseline_us.toFixed(3),
+    'with enrichment µs/event': r.enriched_us.toFixed(3),
+    'added µs/event': r.added_us.toFixed(3),
+    goal: '< 2',
+  })),
+);
 
 for (const events of quick ? [1_000_000] : [1_000_000, 10_000_000]) {
   console.log(`\n== Search over ${int(events)} stored events (median of 5 runs) ==`);

@@ -26,6 +26,8 @@ import { registerModelRoutes } from './models/routes.js';
 import type { Models } from '../detect/ml/models.js';
 import type { HostRegistry } from './hosts/registry.js';
 import { registerHostRoutes } from './hosts/routes.js';
+import { registerIntelRoutes } from './intel/routes.js';
+import type { Enrichment } from '../enrich/index.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
@@ -47,6 +49,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   sessions?: { idle_minutes: number; max_hours: number };
   /** Per-host health (GET /api/v1/hosts). */
   hosts?: HostRegistry;
+  /** GeoIP and threat intelligence, for `/api/v1/intel/*`. */
+  enrichment?: Enrichment;
 }
 
 /** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
@@ -142,6 +146,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerUiRoutes(app);
   if (deps.models) registerModelRoutes(app, { models: deps.models });
   registerHostRoutes(app, deps);
+  if (deps.enrichment) registerIntelRoutes(app, { enrichment: deps.enrichment, store: deps.store });
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

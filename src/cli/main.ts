@@ -11,6 +11,8 @@ import { rulesCommand } from './rules.js';
 import { iforestCommand } from './iforest.js';
 import { modelCommand } from './model.js';
 import { agentCommand } from './agent.js';
+import { intelCommand } from './intel.js';
+import { exportCommand } from './export.js';
 
 const program = new Command('vigil')
   .description('Vigil: a self-hosted SIEM. Collects logs and host data, normalizes them to ECS, detects threats, shows them live.')
@@ -18,7 +20,7 @@ const program = new Command('vigil')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride();
 
-for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), iforestCommand(), modelCommand(), agentCommand()]) {
+for (const command of [startCommand(), ingestCommand(), searchCommand(), tokenCommand(), userCommand(), rulesCommand(), simulateCommand(), iforestCommand(), modelCommand(), agentCommand(), intelCommand(), exportCommand()]) {
   program.addCommand(command.exitOverride());
 }
 

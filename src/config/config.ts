@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { VigilError } from '../core/errors.js';
 import { mappingExtensionSchema } from '../detect/rules/mapping.js';
 import { mlSchema } from './ml.js';
+import { geoipSchema, threatIntelSchema } from './enrich.js';
+import { exportSchema } from './export.js';
+import { notificationsSchema } from './notifications.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -184,6 +187,14 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Anomaly detection: Isolation Forest detectors, severity calibration, retraining (src/config/ml.ts). */
   ml: mlSchema,
+  /** GeoIP enrichment (src/config/enrich.ts). */
+  geoip: geoipSchema,
+  /** Threat intelligence feeds and online lookups (src/config/enrich.ts). */
+  threat_intel: threatIntelSchema,
+  /** Slack, webhook and email channels (src/config/notifications.ts). */
+  notifications: notificationsSchema,
+  /** Elasticsearch / OpenSearch clusters to export to (src/config/export.ts). */
+  export: exportSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -9,8 +9,9 @@ export const SEVERITIES: readonly Severity[] = ['informational', 'low', 'medium'
 
 /** The rule or model a detection came from. */
 export interface DetectionSource {
-  kind: 'sigma' | 'correlation' | 'model';
-  /** Stable id: the Sigma rule's `id` (or its file name), or the model's id. */
+  /** `intel`: an event matched a threat intelligence feed (enrich/threat-intel). */
+  kind: 'sigma' | 'correlation' | 'model' | 'intel';
+  /** Stable id: the Sigma rule's `id` (or its file name), the model's id, or `threat-intel/FEED`. */
   id: string;
   title: string;
   /** Shown wherever a Sigma match is shown, as the Detection Rule License requires. */

@@ -4,6 +4,8 @@
 export type EventOutcome = 'success' | 'failure' | 'unknown';
 
 export interface EcsGeo {
+  /** Set by enrichment for addresses no database places: `private`, `loopback`, `documentation` … */
+  name?: string;
   country_iso_code?: string;
   country_name?: string;
   city_name?: string;
@@ -17,6 +19,7 @@ export interface EcsEndpoint {
   address?: string;
   bytes?: number;
   geo?: EcsGeo;
+  as?: { number?: number; organization?: { name?: string } };
 }
 
 /** Fields Vigil reads or writes by name; any other ECS (or custom) field may be present too. */

@@ -23,6 +23,9 @@ import { DetectStage } from './detect.js';
 import { Models } from '../detect/ml/models.js';
 import { Pipeline } from './pipeline.js';
 import { VERSION } from '../core/version.js';
+import { Enrichment } from '../enrich/index.js';
+import { Notifier } from '../sinks/notify.js';
+import { EsExporter } from '../sinks/elasticsearch/exporter.js';
 
 export interface Runtime {
   config: Config;
@@ -33,6 +36,12 @@ export interface Runtime {
   models: Models;
   incidents: IncidentTracker;
   rules: RuleEngine;
+  /** GeoIP and threat intelligence (the `enrich` stage and the `threat-intel` detector). */
+  enrichment: Enrichment;
+  /** Slack, webhook and email channels: `notifier.notifyAlert(alert)`, `notifier.notifyIncident(incident, level)`. */
+  notifier: Notifier;
+  /** Live export to the clusters of the `export` block. */
+  exporters: EsExporter[];
   credentials: Credentials;
   telemetry: Telemetry;
   api: FastifyInstance;
@@ -85,12 +94,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   try {
     const credentials = new Credentials(config.data_dir, env.VIGIL_ADMIN_TOKEN ? { envAdminToken: env.VIGIL_ADMIN_TOKEN } : {});
     const firstStart = credentials.bootstrap(env.VIGIL_ADMIN_PASSWORD || undefined);
+    const enrichment = new Enrichment(config, { clock, telemetry, env });
+    closers.push(() => enrichment.close());
+    // Feeds from files load at once; one behind a slow URL goes on loading in the background rather than hold up the start.
+    await Promise.race([enrichment.start(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     const pipeline = new Pipeline({
       store,
       clock,
       telemetry,
       maxQueueEvents: config.ingest.max_queue_events,
       maxLineBytes: config.ingest.max_line_bytes,
+      stages: [enrichment.stage],
     });
     closers.push(() => pipeline.close());
 
@@ -104,11 +118,27 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     // Closed after the pipeline has drained (closers run in reverse).
     closers.splice(1, 0, async () => incidents.close(), async () => alerts.close());
     alerts.onChange((alert) => incidents.observe(alert));
-    incidents.onEscalation((incident, level, why) => {
-      if (why !== 'opened' || incident.severity === 'high' || incident.severity === 'critical') {
-        console.log(`vigil: incident ${incident.id} "${incident.title}" (${incident.severity}, confidence ${incident.confidence}): ${why}, escalation level ${level}`);
-      }
+    const notifier = new Notifier(config.notifications, { clock, telemetry, env });
+    closers.splice(1, 0, () => notifier.close()); // after the alerts it sends are final
+    // New alerts are told at once; incidents when they open high, worsen, or escalate unacknowledged.
+    alerts.onChange((alert, change) => {
+      if (change === 'created') notifier.notifyAlert(alert);
     });
+    // Escalation policy: a high incident is told when it opens, again when it worsens, and every escalation level
+    // reached unacknowledged goes to the channels configured for that level (`min_escalation`).
+    incidents.onEscalation((incident, level, why) => {
+      if (why === 'opened' && incident.severity !== 'high' && incident.severity !== 'critical') return;
+      const sent = notifier.notifyIncident(incident, level);
+      if (sent.length > 0) incidents.markNotified(incident.id);
+      console.log(`vigil: incident "${incident.title}" (${incident.severity}, confidence ${incident.confidence}) ${why}, level ${level}${sent.length > 0 ? `: told ${sent.join(', ')}` : ''}`);
+    });
+    const exporters = config.export.filter((t) => t.live).map((t) => new EsExporter(t, { dataDir: config.data_dir, store, clock, telemetry, env }));
+    for (const exporter of exporters) {
+      pipeline.onStored((events) => exporter.onStored(events));
+      alerts.onChange((alert) => exporter.onAlert(alert));
+      exporter.start();
+      closers.splice(1, 0, () => exporter.close()); // after the pipeline has drained, before the store closes
+    }
     const ruleOptions = ruleEngineOptions(config.rules, { clock });
     const rules = await RuleEngine.load({
       ...ruleOptions,
@@ -127,7 +157,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     models.start();
     // Closed after the pipeline has drained, like the alerts (closers run in reverse).
     closers.splice(1, 0, () => models.close());
-    const detect = new DetectStage({ detectors: [rules, models], alerts, ingest: pipeline, telemetry, clock });
+    const detect = new DetectStage({ detectors: [rules, models, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
     const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
@@ -135,7 +165,11 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const seeding = hosts.seed(store);
     closers.push(() => seeding);
 
-    const health: HealthSource[] = [{ name: 'models', status: () => models.health() }];
+    const health: HealthSource[] = [{ name: 'models', status: () => models.health() }, ...enrichment.health(), notifier.health()];
+    if (exporters.length > 0) {
+      // Behind or failing is worth seeing, but the events are safe in the store: not a reason to answer 503.
+      health.push({ name: 'export', status: () => ({ ok: true, targets: exporters.map((e) => e.status()) }) });
+    }
     health.push({
       name: 'detection',
       status: () => {
@@ -152,6 +186,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       incidents,
       rules,
       ruleTestOptions: ruleOptions,
+      enrichment,
       models,
       telemetry,
       clock,
@@ -238,6 +273,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       models,
       incidents,
       rules,
+      enrichment,
+      notifier,
+      exporters,
       credentials,
       telemetry,
       api,
