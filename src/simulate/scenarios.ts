@@ -238,10 +238,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'error-spike',
-    description: 'the shop starts failing: 5xx answers jump from none to half of all requests',
+    description: 'the shop starts failing: 5xx answers jump from none in the hour before to half of all requests',
     expect: [RULES.errorSpike],
     generate: (ctx) => {
       const traffic = empty();
+      // The healthy hour before, which the error rate is compared with.
+      for (const at of times(ctx, 240, ctx.now - 65 * 60_000, ctx.now - ctx.spanMs)) {
+        traffic.access.push(accessLine(at, ctx.random.pick(CUSTOMERS), 'GET', ctx.random.pick(PAGES), 200, ctx.random.int(800, 48_000), ctx.random.pick(BROWSERS)));
+      }
       for (const at of times(ctx, 120, ctx.now - 60_000, ctx.now)) {
         const failing = ctx.random.next() < 0.5;
         traffic.access.push(accessLine(at, ctx.random.pick(CUSTOMERS), 'GET', ctx.random.pick(['/cart', '/api/cart?items=2', '/checkout']), failing ? ctx.random.pick([500, 502, 503, 504]) : 200, failing ? 157 : ctx.random.int(900, 9000), ctx.random.pick(BROWSERS)));
