@@ -23,23 +23,28 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
 
   app.get('/api/v1/health', { config: { access: 'public' }, schema: { summary: 'Liveness and a summary of each component; needs no credential.' } }, async (_request, reply) => {
     const components: Record<string, unknown> = {};
-    let ok = true;
+    const problems: string[] = [];
+    let storeUp = true;
     let storeSection: Record<string, unknown>;
     try {
       const stats = await deps.store.stats();
       storeSection = { ok: true, engine: deps.store.engine, events: stats.events, bytes: stats.bytes };
     } catch (err) {
-      ok = false;
+      storeUp = false;
+      problems.push('store');
       storeSection = { ok: false, engine: deps.store.engine, error: (err as Error).message };
     }
     for (const source of deps.health ?? []) {
       const status = source.status();
       components[source.name] = status;
-      if (!status.ok) ok = false;
+      if (!status.ok) problems.push(source.name);
     }
+    if (deps.pipeline.congested) problems.push('pipeline');
     const counters = await deps.telemetry.snapshot();
     const body = {
-      status: ok ? (deps.pipeline.congested ? 'degraded' : 'ok') : 'degraded',
+      // `down` (503) only when events cannot be stored; a failing collector or feed is `degraded`, named in `problems`.
+      status: !storeUp ? 'down' : problems.length > 0 ? 'degraded' : 'ok',
+      problems,
       version: deps.version,
       uptime_s: Math.round((Date.now() - started) / 1000),
       store: storeSection,
@@ -47,7 +52,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
       components,
       counters,
     };
-    if (!ok) void reply.code(503);
+    if (!storeUp) void reply.code(503);
     return body;
   });
 
