@@ -1,6 +1,6 @@
 // Writes small MaxMind DB (.mmdb) files for tests, so the GeoIP code is tested through the real `maxmind` reader with
 // city and ASN records that no bundled database has. Format: https://maxmind.github.io/MaxMind-DB/ (version 2.0).
-import { parseIpv4, parseIpv6 } from '../store/ip.js';
+import { parseIpv4, parseIpv6 } from '../core/ip.js';
 
 export type MmdbValue = string | number | boolean | { double: number } | MmdbValue[] | { [key: string]: MmdbValue };
 

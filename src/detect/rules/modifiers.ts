@@ -2,7 +2,7 @@
 // an event. Transformations (contains, startswith, endswith, windash, base64, base64offset, utf16*, wide, expand)
 // rewrite values at load time; type modifiers (re, cidr, lt/lte/gt/gte, neq, exists, fieldref, minute…year, and
 // Vigil's `vigil.NAME` extensions) choose how a value is compared. Default comparison is case-insensitive.
-import { parseCidr, parseIp, type IpRange } from '../../store/ip.js';
+import { parseCidr, parseIp, type IpRange } from '../../core/ip.js';
 import type { LogsourceEntry } from './mapping.js';
 import { resolveField } from './mapping.js';
 import type { EvalContext, FieldTable } from './match.js';

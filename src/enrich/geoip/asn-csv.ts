@@ -2,7 +2,7 @@
 // numbers, inclusive ranges): sorted arrays and a binary search, for users without an ASN .mmdb.
 import { readFileSync } from 'node:fs';
 import { VigilError } from '../../core/errors.js';
-import { parseIpv4, parseIpv6 } from '../../store/ip.js';
+import { parseIpv4, parseIpv6 } from '../../core/ip.js';
 
 export interface AsnAnswer {
   number: number;

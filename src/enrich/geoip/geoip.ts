@@ -7,7 +7,7 @@ import { Reader, type AsnResponse, type CityResponse } from 'maxmind';
 import type { GeoipConfig } from '../../config/enrich.js';
 import { VigilError } from '../../core/errors.js';
 import type { EcsEvent } from '../../core/event.js';
-import { parseIpv4, parseIpv6 } from '../../store/ip.js';
+import { parseIpv4, parseIpv6 } from '../../core/ip.js';
 import { AsnRanges, type AsnAnswer } from './asn-csv.js';
 import { specialRange } from './special.js';
 

@@ -1,6 +1,6 @@
 // Addresses no GeoIP database can place: private, loopback, link-local, documentation, multicast and other reserved
 // blocks, from the IANA special-purpose address registries (RFC 6890, RFC 1918, RFC 6598, RFC 5737, RFC 3849, RFC 4193).
-import { parseIpv4, parseIpv6 } from '../../store/ip.js';
+import { parseIpv4, parseIpv6 } from '../../core/ip.js';
 
 /** What `geo.name` says of such an address. */
 export type SpecialRange = 'private' | 'loopback' | 'link-local' | 'documentation' | 'multicast' | 'reserved';

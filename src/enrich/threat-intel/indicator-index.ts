@@ -1,6 +1,6 @@
 // Every loaded indicator, indexed for matching on the per-event path: hash maps for addresses, domains, URLs and
 // file hashes, CIDR tries for blocks. Built off to the side and swapped in whole when a feed is refreshed.
-import { parseIpv4, parseIpv6 } from '../../store/ip.js';
+import { parseIpv4, parseIpv6 } from '../../core/ip.js';
 import { CidrTrie, v6Words } from './cidr-trie.js';
 import { canonicalDomain, canonicalUrl, type Indicator, type IndicatorKind } from './indicator.js';
 

@@ -1,6 +1,6 @@
 // Indicators of compromise: what a feed lists (IP, CIDR block, domain, URL, file hash), how a value is recognised and
 // put in one canonical form, so that feed entries and event fields compare equal. Types follow STIX 2.1 / ECS names.
-import { formatIp, parseCidr, parseIpv4, parseIpv6 } from '../../store/ip.js';
+import { formatIp, parseCidr, parseIpv4, parseIpv6 } from '../../core/ip.js';
 
 export type IndicatorKind = 'ip' | 'cidr' | 'domain' | 'url' | 'hash';
 

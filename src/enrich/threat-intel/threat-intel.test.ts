@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { geoipSchema, threatIntelSchema } from '../../config/enrich.js';
 import { ManualClock } from '../../core/clock.js';
 import type { EcsEvent } from '../../core/event.js';
-import { parseCidr, parseIp } from '../../store/ip.js';
+import { parseCidr, parseIp } from '../../core/ip.js';
 import { Enrichment } from '../index.js';
 import { parseCsv, parseStix, parseText, stixPatternValues } from './formats.js';
 import { parseIndicator } from './indicator.js';

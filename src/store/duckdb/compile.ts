@@ -11,7 +11,7 @@ import {
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { VigilError } from '../../core/errors.js';
-import { parseCidr, parseIp } from '../ip.js';
+import { parseCidr, parseIp } from '../../core/ip.js';
 import type { QueryNode } from '../query/ast.js';
 import { isValidFieldName } from '../query/parse.js';
 import { wildcardToLike } from '../query/wildcard.js';

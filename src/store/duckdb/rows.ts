@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { DuckDBDataChunk, DuckDBTimestampTZValue, listValue, type DuckDBAppender, type DuckDBValue } from '@duckdb/node-api';
 import type { EcsEvent } from '../../core/event.js';
-import { parseIp } from '../ip.js';
+import { parseIp } from '../../core/ip.js';
 import { MICROS_PER_MS, parseIsoMicros, parseTimeMicros } from '../time.js';
 import { COLUMN_ORDER, DETACHED_TEXT } from './schema.js';
 

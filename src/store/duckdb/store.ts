@@ -16,7 +16,7 @@ import {
 import { systemClock, type Clock } from '../../core/clock.js';
 import { VigilError, errorMessage } from '../../core/errors.js';
 import type { EcsEvent } from '../../core/event.js';
-import { parseIp } from '../ip.js';
+import { parseIp } from '../../core/ip.js';
 import type {
   AppendOptions,
   AppendResult,

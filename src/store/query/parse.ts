@@ -12,7 +12,7 @@
 //   cmp      := '>=' | '>' | '<=' | '<'
 // Positions in error messages are 0-based offsets into the query text.
 import { VigilError } from '../../core/errors.js';
-import { parseCidr } from '../ip.js';
+import { parseCidr } from '../../core/ip.js';
 import type { QueryNode } from './ast.js';
 
 export const MAX_QUERY_BYTES = 8192;

@@ -2,6 +2,7 @@
 // proc(5) for /proc/net/dev), and socket owners from /proc/<pid>/fd links (`socket:[inode]`). No `ss`, no `netstat`.
 import { endianness } from 'node:os';
 import { join } from 'node:path';
+import { formatIp } from '../../../core/ip.js';
 import type { InterfaceCounters, NetworkReader, SocketEntry, Transport } from '../types.js';
 import { errnoCode } from '../collector.js';
 import { listPids, readDirNames, readLink, readText, tryReadText, type ProcRoot } from './proc.js';
@@ -40,29 +41,11 @@ export function parseProcAddress(text: string): { ip: string; port: number } | u
   return { ip: ipv6Text(bytes), port };
 }
 
-/** RFC 5952 text of a 16-byte IPv6 address (longest run of zero groups as `::`); `::ffff:a.b.c.d` as IPv4. */
+/** RFC 5952 text of a 16-byte IPv6 address (`::ffff:a.b.c.d` as IPv4), by the one formatter Vigil has. */
 export function ipv6Text(bytes: readonly number[]): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i]! << 8) | bytes[i + 1]!);
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return bytes.slice(12).join('.');
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  let value = 0n;
+  for (const b of bytes) value = (value << 8n) | BigInt(b);
+  return formatIp(value);
 }
 
 /** Parses the text of /proc/net/{tcp,tcp6,udp,udp6}. */
