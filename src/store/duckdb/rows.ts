@@ -11,7 +11,7 @@ const INT32_MAX = 2_147_483_647;
 // A lone UTF-16 surrogate cannot be encoded as UTF-8; DuckDB's JSON reader refuses its `\udXXX` escape.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-function wellFormed(text: string): string {
+export function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, '\ufffd');
 }
 

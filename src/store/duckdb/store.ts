@@ -30,6 +30,19 @@ import type {
   TopRequest,
   TopResult,
 } from '../types.js';
+import {
+  DAY_MS,
+  MAX_SEARCH_LIMIT,
+  MAX_TOP_SIZE,
+  Serial,
+  clampInt,
+  decodeCursor,
+  emptyHistogram,
+  encodeCursor,
+  histogramResult,
+  planHistogram,
+  toNumber,
+} from '../requests.js';
 import { SqlParams, compileQuery, msToMicros, timeBoundsSql, topValueSql } from './compile.js';
 import { appendColumns, eventColumns, restoreDocument, uniqueRows, withoutRows, type EventColumns } from './rows.js';
 import { CONNECTION_SETUP, CREATE_SCHEMA, DETACHED_TEXT } from './schema.js';
@@ -49,29 +62,8 @@ export interface DuckDbStoreOptions {
   clock?: Clock;
 }
 
-export const MAX_SEARCH_LIMIT = 10_000;
-export const MAX_TOP_SIZE = 10_000;
-export const MAX_HISTOGRAM_BUCKETS = 10_000;
-const DEFAULT_BUCKETS = 60;
 /** Retention compacts a table this small when deleting its oldest rows freed no space (a few row groups at most). */
 const COMPACT_MAX_ROWS = 500_000;
-const DAY_MS = 86_400_000;
-/** Round bucket widths in ms; the histogram picks the smallest giving at most the requested number of buckets. */
-const NICE_INTERVALS = [
-  1_000, 5_000, 10_000, 30_000, 60_000, 300_000, 600_000, 1_800_000, 3_600_000, 10_800_000, 43_200_000, DAY_MS, 7 * DAY_MS,
-  30 * DAY_MS,
-];
-
-/** Runs tasks one after another (DuckDB allows one writer; the appender is not reentrant). */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(task, task);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
 
 /** A fixed set of read connections handed out one query at a time. */
 class ReaderPool {
@@ -101,38 +93,6 @@ class ReaderPool {
   }
 }
 
-function clampInt(value: number, min: number, max: number, fallback: number): number {
-  if (!Number.isFinite(value)) return fallback;
-  return Math.max(min, Math.min(max, Math.floor(value)));
-}
-
-function toNumber(value: unknown): number {
-  if (typeof value === 'bigint') return Number(value);
-  if (typeof value === 'number') return value;
-  return 0;
-}
-
-function encodeCursor(tsMicros: bigint, id: string): string {
-  return Buffer.from(JSON.stringify([tsMicros.toString(), id]), 'utf8').toString('base64url');
-}
-
-function decodeCursor(cursor: string): { ts: bigint; id: string } {
-  const bad = (): VigilError => new VigilError('bad_request', 'invalid cursor: pass back the `next` value of the previous page', { location: 'cursor' });
-  if (cursor.length > 4096) throw bad();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad();
-  }
-  if (!Array.isArray(parsed) || parsed.length !== 2) throw bad();
-  const [ts, id] = parsed as unknown[];
-  if (typeof ts !== 'string' || typeof id !== 'string' || !/^-?\d{1,19}$/.test(ts)) throw bad();
-  const micros = BigInt(ts);
-  if (BigInt.asIntN(64, micros) !== micros) throw bad();
-  return { ts: micros, id };
-}
-
 /** `vigil_ip(text)`: an address as its 128-bit value (IPv4 mapped), for CIDR tests on fields outside the hot columns. */
 function ipFunction(): DuckDBScalarFunction {
   return DuckDBScalarFunction.create({
@@ -148,12 +108,6 @@ function ipFunction(): DuckDBScalarFunction {
       output.flush();
     },
   });
-}
-
-function pickInterval(spanMs: number, buckets: number): number {
-  for (const interval of NICE_INTERVALS) if (Math.ceil(spanMs / interval) <= buckets) return interval;
-  const month = 30 * DAY_MS;
-  return Math.ceil(spanMs / buckets / month) * month;
 }
 
 class DuckDbStore implements EventStore {
@@ -275,7 +229,6 @@ class DuckDbStore implements EventStore {
   }
 
   async histogram(request: HistogramRequest): Promise<HistogramResult> {
-    const buckets = clampInt(request.buckets ?? DEFAULT_BUCKETS, 1, MAX_HISTOGRAM_BUCKETS, DEFAULT_BUCKETS);
     let fromMs = request.from;
     let toMs = request.to;
     if (fromMs === undefined || toMs === undefined) {
@@ -283,50 +236,21 @@ class DuckDbStore implements EventStore {
       const params = new SqlParams();
       const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql(request, params)}`;
       const [row] = await this.read(`SELECT epoch_ms(min(ts)), epoch_ms(max(ts)) FROM events WHERE ${filter}`, params);
-      if (row === undefined || row[0] === null || row[1] === null) {
-        return { interval: request.interval ?? NICE_INTERVALS[0]!, buckets: [] };
-      }
+      if (row === undefined || row[0] === null || row[1] === null) return emptyHistogram(request);
       fromMs ??= toNumber(row[0]);
       toMs ??= toNumber(row[1]) + 1;
     }
-    if (!Number.isFinite(fromMs) || !Number.isFinite(toMs) || toMs <= fromMs) {
-      return { interval: request.interval ?? NICE_INTERVALS[0]!, buckets: [] };
-    }
-    let interval: number;
-    if (request.interval !== undefined) {
-      if (!Number.isFinite(request.interval) || request.interval < 1) {
-        throw new VigilError('bad_request', 'interval must be a positive number of milliseconds', { location: 'interval' });
-      }
-      interval = Math.floor(request.interval);
-    } else {
-      interval = pickInterval(toMs - fromMs, buckets);
-    }
-    // Buckets start on multiples of the interval since the epoch (weeks on Mondays), so they are stable across requests.
-    const origin = interval === 7 * DAY_MS ? 4 * DAY_MS : 0;
-    const start = fromMs - ((((fromMs - origin) % interval) + interval) % interval);
-    const count = Math.ceil((toMs - start) / interval);
-    if (count > MAX_HISTOGRAM_BUCKETS) {
-      throw new VigilError('bad_request', `interval ${interval} ms over this time range gives ${count} buckets; at most ${MAX_HISTOGRAM_BUCKETS} are allowed`, {
-        location: 'interval',
-      });
-    }
+    const plan = planHistogram(request, fromMs, toMs);
+    if (plan === undefined) return emptyHistogram(request);
     const params = new SqlParams();
     const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql({ from: fromMs, to: toMs }, params)}`;
-    const startParam = params.add(msToMicros(start, 'from'), BIGINT);
-    const widthParam = params.add(BigInt(interval) * 1000n, BIGINT);
+    const startParam = params.add(msToMicros(plan.start, 'from'), BIGINT);
+    const widthParam = params.add(BigInt(plan.interval) * 1000n, BIGINT);
     const rows = await this.read(
       `SELECT (epoch_us(ts) - ${startParam}) // ${widthParam} AS b, count(*) FROM events WHERE ${filter} GROUP BY b`,
       params,
     );
-    const counts = new Array<number>(count).fill(0);
-    for (const row of rows) {
-      const index = toNumber(row[0]);
-      if (index >= 0 && index < count) counts[index] = toNumber(row[1]);
-    }
-    return {
-      interval,
-      buckets: counts.map((n, i) => ({ key: new Date(start + i * interval).toISOString(), count: n })),
-    };
+    return histogramResult(plan, rows);
   }
 
   async top(request: TopRequest): Promise<TopResult> {
