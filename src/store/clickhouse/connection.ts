@@ -4,7 +4,7 @@
 import { Readable } from 'node:stream';
 import { resolve } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { createClient, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { createClient, drainStream, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import type { Session } from 'chdb';
 import { VigilError, errorMessage } from '../../core/errors.js';
 
@@ -70,14 +70,14 @@ export class ClientConnection implements ClickHouseConnection {
 
   async insert(table: string, columns: readonly string[], rows: Buffer): Promise<void> {
     try {
-      await this.client.insert({
-        table,
-        columns: columns as [string, ...string[]],
-        format: 'JSONCompactEachRow',
+      // exec sends the body as it is (client.insert would serialise each stream item as a JSON value itself).
+      const result = await this.client.exec({
+        query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT JSONCompactEachRow`,
         values: Readable.from([rows]),
         // The answer comes after the whole body is written (a 200 then an exception mid-stream cannot be taken for success).
         clickhouse_settings: { ...INSERT_SETTINGS, wait_end_of_query: 1 },
       });
+      await drainStream(result.stream);
     } catch (err) {
       throw unavailable(this.target, err);
     }
