@@ -100,7 +100,7 @@ Documents the cluster rejects are appended to the target's dead-letter file with
             showProgress,
           );
         } else {
-          const store = await openDataDir(config.data_dir);
+          const store = await openDataDir(config.data_dir, config);
           try {
             summary = await run(exporter, (cursor) => store.search({ query, from, to, limit: PAGE, ...(cursor ? { cursor } : {}) }), showProgress);
           } finally {

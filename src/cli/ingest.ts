@@ -187,7 +187,7 @@ Examples:
         );
       } else {
         const config = loadConfig(opts.config, opts.dataDir ? { dataDir: opts.dataDir } : {});
-        const store = await openDataDir(config.data_dir);
+        const store = await openDataDir(config.data_dir, config);
         const pipeline = new Pipeline({ store, clock: systemClock, telemetry: new Telemetry(), maxQueueEvents: config.ingest.max_queue_events, maxLineBytes: config.ingest.max_line_bytes });
         const lineOptions = { format: opts.format, input: 'file', ...(opts.year ? { year: opts.year } : {}), ...(opts.hostName ? { hostName: opts.hostName } : {}) };
         try {

@@ -9,6 +9,7 @@ import { mlSchema } from './ml.js';
 import { geoipSchema, threatIntelSchema } from './enrich.js';
 import { exportSchema } from './export.js';
 import { notificationsSchema } from './notifications.js';
+import { secretShape } from './secrets.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -84,6 +85,25 @@ export const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(3000),
   /** Where events, state and credentials live. */
   data_dir: z.string().default('./data'),
+  /**
+   * Where events (and the alerts and anomalies stored with them) are kept: `duckdb`, embedded in data_dir (the default);
+   * `clickhouse://user:password@host:8123/database` (`clickhouses://` or `https://` for TLS); or `chdb:///path`,
+   * ClickHouse embedded in this process. A URL, or an object with `url`, the password as `password`, `password_env`
+   * or `password_file`, and ClickHouse `settings` sent with every statement (e.g. `insert_quorum: auto`).
+   */
+  store: z.preprocess(
+    (value) => (typeof value === 'string' ? { url: value } : value),
+    z
+      .strictObject({
+        url: z
+          .string()
+          .regex(/^(duckdb|chdb(:.*)?|(clickhouses?|https?):\/\/.+)$/, 'use duckdb, chdb:///path, clickhouse://user:password@host:8123/database or https://…')
+          .default('duckdb'),
+        ...secretShape('password'),
+        settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+      })
+      .prefault({}),
+  ),
   /** HTTPS for the dashboard and API. */
   tls: tlsFiles.optional(),
   syslog: z

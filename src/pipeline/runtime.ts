@@ -14,7 +14,8 @@ import { HostRegistry } from '../api/hosts/registry.js';
 import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
-import { openStore } from '../store/index.js';
+import { openStore, storeConfigFromUrl } from '../store/index.js';
+import { resolveSecret } from '../config/secrets.js';
 import type { EventStore } from '../store/types.js';
 import { AlertManager } from '../alerts/manager.js';
 import { IncidentTracker } from '../alerts/incidents.js';
@@ -62,12 +63,23 @@ export interface RuntimeOptions {
   syslogPort?: ListenPort;
 }
 
-/** Opens the embedded store, turning DuckDB's lock error into advice. */
-export async function openDataDir(dataDir: string): Promise<EventStore> {
+/**
+ * Opens the configured store (`store:`; DuckDB in the data directory by default), turning DuckDB's lock error into
+ * advice. With ClickHouse, its TTL follows `retention.max_age_days`.
+ */
+export async function openDataDir(dataDir: string, config?: Pick<Config, 'store' | 'retention'>, env: NodeJS.ProcessEnv = process.env): Promise<EventStore> {
   mkdirSync(dataDir, { recursive: true });
+  let storeConfig = storeConfigFromUrl(config?.store.url ?? 'duckdb', dataDir);
+  if (config !== undefined && storeConfig.engine === 'clickhouse') {
+    const password = resolveSecret(config.store, 'password', 'store', env);
+    const { settings } = config.store;
+    storeConfig = { ...storeConfig, settings, ttlDays: config.retention.max_age_days, ...(password !== undefined ? { password } : {}) };
+  }
   try {
-    return await openStore({ engine: 'duckdb', dir: dataDir });
+    return await openStore(storeConfig);
   } catch (err) {
+    // ClickHouse's errors already say where and what (without credentials).
+    if (storeConfig.engine !== 'duckdb' && err instanceof VigilError) throw err;
     const message = errorMessage(err);
     if (/lock/i.test(message)) {
       throw new VigilError('conflict', `the data directory ${dataDir} is in use by another Vigil process (is \`vigil start\` running?). Stop it, or send through it with --server URL`, { cause: err });
@@ -80,7 +92,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const telemetry = new Telemetry({ processMetrics: true });
-  const store = await openDataDir(config.data_dir);
+  const store = await openDataDir(config.data_dir, config, env);
   const closers: (() => Promise<void>)[] = [async () => store.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) {

@@ -1,14 +1,15 @@
 // Opens the configured storage engine; adding an engine is one folder plus one line in ENGINES.
 import { VigilError } from '../core/errors.js';
 import type { EcsEvent } from '../core/event.js';
+import { openClickHouse } from './clickhouse/index.js';
 import { eventColumns } from './duckdb/rows.js';
 import { openDuckDbStore } from './duckdb/store.js';
 import { openStoreInWorker } from './worker/host.js';
 import type { AppendOptions, EventStore } from './types.js';
 
 export interface StoreConfig {
-  engine: 'duckdb';
-  /** Data directory of the engine. */
+  engine: 'duckdb' | 'clickhouse';
+  /** Data directory of the engine (DuckDB's files; chDB's when its URL names no path). */
   dir: string;
   /** DuckDB `memory_limit` (e.g. `2GB`). */
   memoryLimit?: string;
@@ -18,6 +19,14 @@ export interface StoreConfig {
    * and parsing and storing use both cores.
    */
   worker?: boolean;
+  /** ClickHouse: `clickhouse://user:password@host:8123/database`, `http(s)://…`, or `chdb:///path` (clickhouse/connection.ts). */
+  url?: string;
+  /** ClickHouse: the password, instead of the URL's. */
+  password?: string;
+  /** ClickHouse: settings sent with every statement, e.g. `insert_quorum` for a replicated table. */
+  settings?: Record<string, string | number | boolean>;
+  /** ClickHouse: events received this many days ago are deleted by ClickHouse itself (a TTL); 0 removes the TTL. */
+  ttlDays?: number;
 }
 
 interface Engine {
@@ -28,6 +37,11 @@ interface Engine {
    * takes such a batch in `appendPrepared`.
    */
   prepare?(events: readonly EcsEvent[], options?: AppendOptions): unknown;
+  /**
+   * Opened on the calling thread even with `worker`: its work is network I/O, or (chDB) runs on libuv's threads,
+   * and what it does on the event loop (events to JSON lines) is what `prepare` does for DuckDB there anyway.
+   */
+  mainThread?: boolean;
 }
 
 const ENGINES: Record<StoreConfig['engine'], Engine> = {
@@ -40,7 +54,13 @@ const ENGINES: Record<StoreConfig['engine'], Engine> = {
       }),
     prepare: (events, options) => eventColumns(events, Date.now(), options?.unique),
   },
+  clickhouse: { open: openClickHouse, mainThread: true },
 };
+
+/** The store a `store:` URL names: `duckdb` (embedded, in `dir`) or ClickHouse (a server URL, or `chdb…`). */
+export function storeConfigFromUrl(url: string, dir: string): StoreConfig {
+  return url === 'duckdb' ? { engine: 'duckdb', dir } : { engine: 'clickhouse', dir, url };
+}
 
 export async function openStore(config: StoreConfig): Promise<EventStore> {
   if (!Object.hasOwn(ENGINES, config.engine)) {
@@ -49,7 +69,7 @@ export async function openStore(config: StoreConfig): Promise<EventStore> {
     });
   }
   const engine = ENGINES[config.engine];
-  if (config.worker !== false) return openStoreInWorker(config, engine.prepare);
+  if (config.worker !== false && !engine.mainThread) return openStoreInWorker(config, engine.prepare);
   return engine.open(config);
 }
 

@@ -40,6 +40,21 @@ export function toNumber(value: unknown): number {
   return 0;
 }
 
+/**
+ * Positions of the `unique` rows to skip: those whose id is stored already (`stored`) or repeats an earlier row of the
+ * batch (AppendOptions.unique).
+ */
+export function duplicatesOf(unique: { rows: readonly number[]; ids: readonly string[] }, stored: ReadonlySet<string>): Set<number> {
+  const skip = new Set<number>();
+  const seen = new Set<string>();
+  for (let i = 0; i < unique.rows.length; i++) {
+    const id = unique.ids[i]!;
+    if (stored.has(id) || seen.has(id)) skip.add(unique.rows[i]!);
+    seen.add(id);
+  }
+  return skip;
+}
+
 /** The keyset cursor of a search page: the (ts, id) of its last event, newest first. */
 export function encodeCursor(tsMicros: bigint, id: string): string {
   return Buffer.from(JSON.stringify([tsMicros.toString(), id]), 'utf8').toString('base64url');

@@ -12,7 +12,7 @@ import {
   MAX_TOP_SIZE,
   Serial,
   clampInt,
-  decodeCursor,
+  duplicatesOf,
   emptyHistogram,
   encodeCursor,
   histogramResult,
@@ -20,7 +20,7 @@ import {
   toNumber,
 } from '../requests.js';
 import { COLUMN_ORDER, DETACHED_TEXT } from '../sql/columns.js';
-import { msToMicros } from '../sql/compile.js';
+import { QueryCompiler, msToMicros } from '../sql/compile.js';
 import type {
   AppendOptions,
   AppendResult,
@@ -34,7 +34,7 @@ import type {
   TopRequest,
   TopResult,
 } from '../types.js';
-import { ChParams, compileFilter, topValueSql } from './compile.js';
+import { CLICKHOUSE_DIALECT, ChParams, compileFilter, topValueSql } from './compile.js';
 import type { ClickHouseConnection } from './connection.js';
 import { clampMicros, insertLines } from './rows.js';
 import { createTableSql, ttlClause, ttlDaysOf } from './schema.js';
@@ -106,9 +106,8 @@ class ClickHouseStore implements EventStore {
 
   /** Rows of the batch's `unique` rows whose id is stored already or repeats an earlier row of the batch. */
   private async duplicateRows(batch: EventColumns): Promise<Set<number>> {
-    const skip = new Set<number>();
     const unique = uniqueRows(batch);
-    if (!unique) return skip;
+    if (!unique) return new Set();
     // The time span lets ClickHouse read only the parts and granules of those times: a retry carries the original
     // timestamps (clamped as they were stored).
     const stored = new Set<string>();
@@ -119,27 +118,15 @@ class ClickHouseStore implements EventStore {
         AND id IN ${params.add('Array(String)', unique.ids.slice(start, start + IDS_PER_LOOKUP))}`;
       for (const row of await this.query(sql, params)) stored.add(String(row[0]));
     }
-    const seen = new Set<string>();
-    for (let i = 0; i < unique.rows.length; i++) {
-      const id = unique.ids[i]!;
-      if (stored.has(id) || seen.has(id)) skip.add(unique.rows[i]!);
-      seen.add(id);
-    }
-    return skip;
+    return duplicatesOf(unique, stored);
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
     const limit = clampInt(request.limit, 0, MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT);
     const params = new ChParams();
-    const filter = compileFilter(request, params);
-    let pageFilter = filter;
-    if (request.cursor !== undefined && request.cursor !== '') {
-      const cursor = decodeCursor(request.cursor);
-      const ts = params.micros(cursor.ts);
-      const id = params.text(cursor.id);
-      // Keyset paging on (ts, id), newest first; `ts <= $` alone lets the primary index skip newer granules.
-      pageFilter = `${filter} AND ts <= ${ts} AND (ts < ${ts} OR id < ${id})`;
-    }
+    const compiler = new QueryCompiler(CLICKHOUSE_DIALECT, params);
+    const filter = compiler.filter(request);
+    const pageFilter = request.cursor ? `${filter} AND ${compiler.after(request.cursor)}` : filter;
     // The page reads the sort order backwards and stops after limit + 1 rows; the total counts every match.
     const [totals, rows] = await Promise.all([
       this.query(`SELECT count() FROM ${this.table} WHERE ${filter}`, params),

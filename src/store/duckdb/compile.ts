@@ -81,6 +81,11 @@ export function timeBoundsSql(bounds: { from?: number; to?: number }, params: Sq
   return new QueryCompiler(DUCKDB_DIALECT, params).timeBounds(bounds);
 }
 
+/** The events after the page a search cursor ended (see QueryCompiler.after). */
+export function cursorSql(cursor: string, params: SqlParams): string {
+  return new QueryCompiler(DUCKDB_DIALECT, params).after(cursor);
+}
+
 /** The SQL expression that yields a field's values for `top` (one row per value; arrays unnested). */
 export function topValueSql(field: string): TopValue | undefined {
   return topValue(DUCKDB_DIALECT, field);

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { runs } from '../../testing/fuzz.js';
+import { markedQueries } from '../../testing/queries.js';
 import { ManualClock } from '../../core/clock.js';
 import { VigilError } from '../../core/errors.js';
 import { runStoreContract } from '../contract.js';
-import type { QueryNode } from '../query/ast.js';
 import { SqlParams, compileQuery } from './compile.js';
 import { openDuckDbStore } from './store.js';
 
@@ -57,26 +57,7 @@ test('a kill -9 right after append resolved loses nothing; a later interrupted a
 
 test('compiled SQL carries user values only as parameters', () => {
   const marker = 'QZXV';
-  const value = fc.string({ maxLength: 10 }).map((s) => `${marker}${s}`);
-  const field = fc.oneof(
-    fc.constantFrom('user.name', 'source.ip', 'message', 'tags', 'event.category', '@timestamp', 'source.port', 'labels.env', 'error.message', 'toString', '__proto__'),
-    fc.string({ maxLength: 12 }),
-  );
-  const leaf: fc.Arbitrary<QueryNode> = fc.oneof(
-    fc.record({ type: fc.constant('term' as const), field: fc.option(field, { nil: null }), value, phrase: fc.boolean(), wildcard: fc.boolean() }),
-    fc.record({ type: fc.constant('exists' as const), field }),
-    fc.record({ type: fc.constant('range' as const), field: fc.constantFrom('user.name', 'labels.env', 'tags'), gte: value, lt: value }),
-    fc.record({ type: fc.constant('cidr' as const), field, cidr: fc.constantFrom('10.0.0.0/8', '2001:db8::/32') }),
-  );
-  const tree = fc.letrec<{ node: QueryNode }>((tie) => ({
-    node: fc.oneof(
-      { depthSize: 'small' },
-      leaf,
-      fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((children): QueryNode => ({ type: 'and', children })),
-      fc.array(tie('node'), { minLength: 1, maxLength: 3 }).map((children): QueryNode => ({ type: 'or', children })),
-      tie('node').map((child): QueryNode => ({ type: 'not', child })),
-    ),
-  })).node;
+  const tree = markedQueries(marker);
   fc.assert(
     fc.property(tree, (node) => {
       const params = new SqlParams();

@@ -36,14 +36,14 @@ import {
   MAX_TOP_SIZE,
   Serial,
   clampInt,
-  decodeCursor,
+  duplicatesOf,
   emptyHistogram,
   encodeCursor,
   histogramResult,
   planHistogram,
   toNumber,
 } from '../requests.js';
-import { SqlParams, compileQuery, msToMicros, timeBoundsSql, topValueSql } from './compile.js';
+import { SqlParams, compileQuery, cursorSql, msToMicros, timeBoundsSql, topValueSql } from './compile.js';
 import { appendColumns, eventColumns, restoreDocument, uniqueRows, withoutRows, type EventColumns } from './rows.js';
 import { CONNECTION_SETUP, CREATE_SCHEMA, DETACHED_TEXT } from './schema.js';
 
@@ -171,36 +171,21 @@ class DuckDbStore implements EventStore {
 
   /** Rows of the batch's `unique` rows whose id is stored already or repeats an earlier row of the batch. */
   private async duplicateRows(batch: EventColumns): Promise<Set<number>> {
-    const skip = new Set<number>();
     const unique = uniqueRows(batch);
-    if (!unique) return skip;
+    if (!unique) return new Set();
     // The time span lets DuckDB skip row groups by their min/max `ts`: a retry carries the original timestamps.
     const params = new SqlParams();
     const sql = `SELECT id FROM events WHERE ts BETWEEN ${params.micros(unique.minTs)} AND ${params.micros(unique.maxTs)}
       AND id IN (SELECT unnest(${params.add(listValue(unique.ids), LIST(VARCHAR))}))`;
     const reader = await this.writer.runAndReadAll(sql, params.values, params.types);
-    const stored = new Set((reader.getRowsJS() as unknown[][]).map((row) => row[0] as string));
-    const seen = new Set<string>();
-    for (let i = 0; i < unique.rows.length; i++) {
-      const id = unique.ids[i]!;
-      if (stored.has(id) || seen.has(id)) skip.add(unique.rows[i]!);
-      seen.add(id);
-    }
-    return skip;
+    return duplicatesOf(unique, new Set((reader.getRowsJS() as unknown[][]).map((row) => row[0] as string)));
   }
 
   async search(request: SearchRequest): Promise<SearchResult> {
     const limit = clampInt(request.limit, 0, MAX_SEARCH_LIMIT, 100);
     const params = new SqlParams();
     const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql(request, params)}`;
-    let pageFilter = filter;
-    if (request.cursor !== undefined && request.cursor !== '') {
-      const cursor = decodeCursor(request.cursor);
-      const ts = params.micros(cursor.ts);
-      const id = params.text(cursor.id);
-      // Keyset paging on (ts, id), newest first; `ts <= $` alone lets the zone maps skip newer row groups.
-      pageFilter = `${filter} AND ts <= ${ts} AND (ts < ${ts} OR id < ${id})`;
-    }
+    const pageFilter = request.cursor ? `${filter} AND ${cursorSql(request.cursor, params)}` : filter;
     // One round trip: the page and the exact total, as two independent subqueries. The page reads its documents in
     // the same scan that filters (DuckDB fetches them only for vectors with a match). Picking rowids first and
     // fetching them afterwards was 2.5x faster for a frequent IP but 3.6x slower for a rare one and 4x slower

@@ -7,6 +7,7 @@ import { parseCidr, parseIp } from '../../core/ip.js';
 import type { QueryNode } from '../query/ast.js';
 import { isValidFieldName } from '../query/parse.js';
 import { wildcardToLike } from '../query/wildcard.js';
+import { decodeCursor } from '../requests.js';
 import { MICROS_PER_DAY, isDateOnly, parseTimeMicros } from '../time.js';
 import { SEARCH_TEXT_COLUMN, TEXT_FIELDS, hotColumn, type HotColumn } from './columns.js';
 
@@ -156,6 +157,16 @@ export class QueryCompiler {
     if (bounds.from !== undefined) parts.push(`ts >= ${this.params.micros(msToMicros(bounds.from, 'from'))}`);
     if (bounds.to !== undefined) parts.push(`ts < ${this.params.micros(msToMicros(bounds.to, 'to'))}`);
     return parts.length === 0 ? 'TRUE' : parts.join(' AND ');
+  }
+
+  /**
+   * The events after the page a search cursor ended, newest first (keyset paging on ts, id); `ts <=` alone lets the
+   * engine skip newer blocks (DuckDB's zone maps, ClickHouse's primary index). bad_request for a cursor it did not make.
+   */
+  after(cursor: string): string {
+    const { ts, id } = decodeCursor(cursor);
+    const micros = this.micros(ts);
+    return `ts <= ${micros} AND (ts < ${micros} OR id < ${this.text(id)})`;
   }
 
   /** The query and the time bounds of a request, as one condition. */
