@@ -101,18 +101,24 @@ export class ChdbConnection implements ClickHouseConnection {
     readonly target: string,
   ) {}
 
-  /** Opens a session; chdb (and its 500 MB library) is loaded only by processes that use it. */
+  /** Opens a session; chdb (and its 500 MB library) is loaded only by a process that uses it. */
   static async open(dir: string): Promise<ChdbConnection> {
     const path = resolve(dir);
     const target = `chdb:${path}`;
     if (chdbPath !== undefined && chdbPath.path !== path) {
       throw new VigilError('conflict', `chDB serves one data directory per process and ${chdbPath.path} is open; close it before opening ${path}`);
     }
+    let chdb: typeof import('chdb');
+    try {
+      chdb = await import('chdb');
+    } catch (err) {
+      // A development dependency (its library is 500 MB): in a checkout `npm install` brings it, a production install not.
+      throw new VigilError('bad_config', 'the chdb store needs the npm package chdb: run `npm install` in the Vigil folder (production installs leave it out)', { cause: err, location: 'store.url' });
+    }
     let session: Session;
     try {
       mkdirSync(path, { recursive: true });
-      const { Session } = await import('chdb');
-      session = new Session(path);
+      session = new chdb.Session(path);
     } catch (err) {
       throw unavailable(target, err);
     }
