@@ -19,7 +19,7 @@ import {
   planHistogram,
   toNumber,
 } from '../requests.js';
-import { COLUMN_ORDER, DETACHED_TEXT } from '../sql/columns.js';
+import { COLUMN_ORDER, DETACHED_STRINGS } from '../sql/columns.js';
 import { QueryCompiler, msToMicros } from '../sql/compile.js';
 import type {
   AppendOptions,
@@ -52,7 +52,7 @@ export interface ClickHouseStoreOptions {
   clock?: Clock;
 }
 
-const DETACHED_COLUMNS = DETACHED_TEXT.map((d) => d.column).join(', ');
+const DETACHED_COLUMNS = DETACHED_STRINGS.map((d) => d.column).join(', ');
 /** Sender-chosen ids looked up per query: the ids travel as a URL parameter, which servers cap at 1 MiB by default. */
 const IDS_PER_LOOKUP = 1000;
 /** Rounds of deleting the oldest events before retention by size gives up until its next run. */

@@ -13,6 +13,9 @@ import { VigilError } from '../../core/errors.js';
 import { runStoreContract } from '../contract.js';
 import { SqlParams, compileQuery } from './compile.js';
 import { openDuckDbStore } from './store.js';
+import { documentJson, eventColumns, restoreDocument } from './rows.js';
+import { COLUMN_ORDER, DETACHED_STRINGS } from './schema.js';
+import type { EcsEvent } from '../../core/event.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-duckdb-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -76,4 +79,29 @@ test('compiled SQL carries user values only as parameters', () => {
     }),
     { numRuns: runs(2000) },
   );
+});
+
+test('hot strings are stored once, in their columns, and come back in place; the event itself is left as it was', () => {
+  const frozenUser = Object.freeze({ name: 'frozen' });
+  const event = {
+    '@timestamp': '2024-05-01T10:00:00Z',
+    event: { id: 'e1', dataset: 'nginx.access', original: 'GET / 200' },
+    http: { request: { method: 'GET', bytes: 10 }, response: { status_code: 200 } },
+    user: frozenUser,
+    source: { ip: 42, port: 1 },
+    log: { level: null },
+    message: 'hello',
+  } as unknown as EcsEvent;
+  const before = JSON.stringify(event);
+  const json = documentJson(event);
+  assert.equal(JSON.stringify(event), before, 'the event is unchanged');
+  const stored = JSON.parse(json) as Record<string, Record<string, unknown>>;
+  assert.equal(stored.http!.request && (stored.http!.request as Record<string, unknown>).method, null);
+  assert.equal(stored.event!.dataset, null);
+  assert.equal(stored.event!.id, 'e1', 'event.id stays in the document');
+  assert.equal(stored.user!.name, 'frozen', 'a frozen object keeps its value');
+  assert.equal(stored.source!.ip, 42, 'only strings are detached');
+  const columns = eventColumns([event], 0).columns;
+  const values = DETACHED_STRINGS.map((d) => columns[COLUMN_ORDER.indexOf(d.column)]![0]);
+  assert.equal(JSON.stringify(restoreDocument(json, values)), before, 'key order and values come back');
 });

@@ -5,7 +5,7 @@ import { DuckDBDataChunk, DuckDBTimestampTZValue, listValue, type DuckDBAppender
 import type { EcsEvent } from '../../core/event.js';
 import { parseIp } from '../../core/ip.js';
 import { MICROS_PER_MS, parseIsoMicros, parseTimeMicros } from '../time.js';
-import { COLUMN_ORDER, DETACHED_TEXT } from './schema.js';
+import { COLUMN_ORDER, DETACHED_STRINGS } from './schema.js';
 
 const INT32_MAX = 2_147_483_647;
 // A lone UTF-16 surrogate cannot be encoded as UTF-8; DuckDB's JSON reader refuses its `\udXXX` escape.
@@ -30,70 +30,73 @@ function wellFormedValue(key: string, value: unknown): unknown {
   return value;
 }
 
-/**
- * The long text fields (message, the raw line, URL, user agent) are stored once, in their hot columns: the document
- * keeps a `null` in their place, which restoreDocument fills back, key order intact. At 1M events this cut the disk
- * used by a third and the time DuckDB takes to store a batch by about half (bench/search.ts).
- */
-function detachText(event: EcsEvent): EcsEvent {
-  let copy: Record<string, unknown> | undefined;
-  for (const { path } of DETACHED_TEXT) {
-    const [head, leaf] = path;
-    if (leaf === undefined) {
-      if (typeof event[head] === 'string') {
-        copy ??= { ...event };
-        copy[head] = null;
-      }
-      continue;
+/** Objects (and keys) whose string values documentJson took out for the time of one stringify. */
+const taken: { parent: Record<string, unknown>; key: string; value: string }[] = [];
+
+function takeOut(event: EcsEvent): void {
+  for (const { path } of DETACHED_STRINGS) {
+    let parent: unknown = event;
+    for (let i = 0; i < path.length - 1 && parent !== undefined; i++) parent = pick(parent, path[i]!);
+    const key = path[path.length - 1]!;
+    const value = pick(parent, key);
+    if (typeof value !== 'string') continue;
+    const obj = parent as Record<string, unknown>;
+    try {
+      obj[key] = null;
+    } catch {
+      continue; // a frozen object keeps its value in the document too
     }
-    // When several detached fields share a parent, later ones build on the copy made so far.
-    const parent = pick(copy ?? event, head);
-    if (typeof pick(parent, leaf) !== 'string') continue;
-    copy ??= { ...event };
-    copy[head] = { ...(parent as Record<string, unknown>), [leaf]: null };
+    taken.push({ parent: obj, key, value });
   }
-  return (copy ?? event) as EcsEvent;
 }
 
-/** Puts the detached text back into a stored document (see detachText); `texts` follow DETACHED_TEXT. */
-export function restoreDocument(json: string, texts: readonly unknown[]): EcsEvent {
+function putBack(): void {
+  for (const { parent, key, value } of taken) parent[key] = value;
+  taken.length = 0;
+}
+
+/** Puts the detached strings back into a stored document; `values` are the DETACHED_STRINGS columns in order. */
+export function restoreDocument(json: string, values: readonly unknown[]): EcsEvent {
   const doc = JSON.parse(json) as Record<string, unknown>;
-  DETACHED_TEXT.forEach(({ path }, i) => {
-    const text = texts[i];
-    if (typeof text !== 'string') return;
-    const [head, leaf] = path;
-    if (leaf === undefined) {
-      if (doc[head] === null) doc[head] = text;
-      return;
-    }
-    const parent = doc[head];
-    if (parent !== null && typeof parent === 'object' && (parent as Record<string, unknown>)[leaf] === null) {
-      (parent as Record<string, unknown>)[leaf] = text;
-    }
-  });
+  for (let i = 0; i < DETACHED_STRINGS.length; i++) {
+    const value = values[i];
+    if (typeof value !== 'string') continue;
+    const { path } = DETACHED_STRINGS[i]!;
+    let parent: unknown = doc;
+    for (let j = 0; j < path.length - 1 && parent !== undefined; j++) parent = pick(parent, path[j]!);
+    const key = path[path.length - 1]!;
+    if (pick(parent, key) === null) (parent as Record<string, unknown>)[key] = value;
+  }
   return doc as EcsEvent;
 }
 
 /**
- * The document as stored: JSON with lone surrogates replaced by U+FFFD, BigInts as strings, long text detached.
+ * The document as stored: JSON with lone surrogates replaced by U+FFFD, BigInts as strings, and the hot strings of
+ * DETACHED_STRINGS left out (they are stored once, in their columns: at 1M events this cut the disk used by a third
+ * and DuckDB's time to store a batch by about half, bench/search.ts). They are taken out of the event itself for the
+ * time of the stringify and put back at once, which costs no copy of the event.
  * JSON.stringify writes a lone surrogate as a lowercase `\ud8xx`…`\udfxx` escape, which is cheap to look for;
  * only then is the slower repairing pass needed.
  */
 export function documentJson(event: EcsEvent): string {
-  const stored = detachText(event);
   let json: string;
   try {
-    json = JSON.stringify(stored);
-  } catch {
-    // A BigInt (or a cycle, which JSON-born events cannot have): retry with the repairing replacer.
-    json = '';
-  }
-  if (json === '' || /\\ud[89a-f]/.test(json)) {
+    takeOut(event);
     try {
-      json = JSON.stringify(stored, wellFormedValue);
+      json = JSON.stringify(event);
     } catch {
-      json = JSON.stringify({ '@timestamp': event['@timestamp'], event: { id: event.event?.id }, tags: ['_store_unserializable'] }, wellFormedValue);
+      // A BigInt (or a cycle, which JSON-born events cannot have): retry with the repairing replacer.
+      json = '';
     }
+    if (json === '' || /\\ud[89a-f]/.test(json)) {
+      try {
+        json = JSON.stringify(event, wellFormedValue);
+      } catch {
+        json = JSON.stringify({ '@timestamp': event['@timestamp'], event: { id: event.event?.id }, tags: ['_store_unserializable'] }, wellFormedValue);
+      }
+    }
+  } finally {
+    putBack();
   }
   return json;
 }
@@ -129,13 +132,32 @@ function asInt(value: unknown): number | null {
 
 /** `@timestamp` as µs since the epoch; an event without a readable one is filed at `nowMs` (its document is untouched). */
 export function eventMicros(event: EcsEvent, nowMs: number): bigint {
-  return timeMicros(event['@timestamp'], nowMs);
+  return timeMicros(event['@timestamp'], nowMs, timestampCache);
 }
 
+/**
+ * The last text a time field held and its µs: a batch's events share `event.ingested`, and syslog lines of one
+ * second their `@timestamp`, so each field keeps its own.
+ */
+class TimeCache {
+  text = '';
+  micros: bigint | undefined;
+}
+const timestampCache = new TimeCache();
+const ingestedCache = new TimeCache();
+
 /** A time field (ISO 8601 text or epoch ms) in µs, or `nowMs` when it is absent or unreadable. */
-function timeMicros(ts: unknown, nowMs: number): bigint {
+function timeMicros(ts: unknown, nowMs: number, cache?: TimeCache): bigint {
   if (typeof ts === 'string') {
-    const micros = parseIsoMicros(ts) ?? parseTimeMicros(ts);
+    let micros: bigint | undefined;
+    if (cache !== undefined && ts === cache.text) micros = cache.micros;
+    else {
+      micros = parseIsoMicros(ts) ?? parseTimeMicros(ts);
+      if (cache !== undefined) {
+        cache.text = ts;
+        cache.micros = micros;
+      }
+    }
     if (micros !== undefined) return micros;
   } else if (typeof ts === 'number' && Number.isFinite(ts)) {
     return BigInt(Math.trunc(ts)) * MICROS_PER_MS;
@@ -224,7 +246,7 @@ export function eventColumns(events: readonly EcsEvent[], nowMs: number, unique?
     const destinationIp = asString(pick(destination, 'ip'));
     const message = asString(pick(event, 'message'));
     const original = asString(pick(ev, 'original'));
-    let ingested = timeMicros(pick(ev, 'ingested'), nowMs);
+    let ingested = timeMicros(pick(ev, 'ingested'), nowMs, ingestedCache);
     if (ingested > MAX_MICROS || ingested < -MAX_MICROS) ingested = BigInt(Math.trunc(nowMs)) * MICROS_PER_MS;
     const values: PlainValue[] = [
       micros,

@@ -55,13 +55,27 @@ export const TEXT_FIELDS: ReadonlySet<string> = new Set(['error.message', 'error
  */
 export const SEARCH_TEXT_COLUMN = 'search_text';
 
-/** Hot text fields kept only in their column; the stored document holds `null` in their place (rows.ts). */
-export const DETACHED_TEXT = [
+/**
+ * Hot string fields kept only in their column: the stored document holds `null` in their place, which the reader fills
+ * back, key order intact (rows.ts). Only a value that is a string is detached, so what comes back is what went in.
+ * `event.id` stays in the document, where `_exists_:event.id` looks (its column is always filled).
+ */
+export const DETACHED_STRINGS = [
   { path: ['message'], column: 'message' },
   { path: ['event', 'original'], column: 'event_original' },
   { path: ['url', 'original'], column: 'url_original' },
   { path: ['user_agent', 'original'], column: 'user_agent_original' },
-] as const satisfies readonly { path: readonly [string] | readonly [string, string]; column: string }[];
+  { path: ['event', 'dataset'], column: 'event_dataset' },
+  { path: ['event', 'action'], column: 'event_action' },
+  { path: ['event', 'outcome'], column: 'event_outcome' },
+  { path: ['host', 'name'], column: 'host_name' },
+  { path: ['source', 'ip'], column: 'source_ip' },
+  { path: ['destination', 'ip'], column: 'destination_ip' },
+  { path: ['user', 'name'], column: 'user_name' },
+  { path: ['process', 'name'], column: 'process_name' },
+  { path: ['http', 'request', 'method'], column: 'http_request_method' },
+  { path: ['log', 'level'], column: 'log_level' },
+] as const satisfies readonly { path: readonly string[]; column: (typeof COLUMN_ORDER)[number] }[];
 
 /** Column order of the table, which the appender follows (and rows.ts's eventColumns builds). */
 export const COLUMN_ORDER = [
