@@ -13,6 +13,9 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # systemd-journal-remote writes real journal files for the journald tests (journalctl comes with systemd).
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+# Compose checks docker-compose.yml with `config`, which needs no Docker engine. Debian 12 packages Compose v1 only
+# (the `docker compose` v2 plugin is not in its archive); the test uses v2 when the Docker CLI has it.
+docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} (Debian packages used by the tests)"
