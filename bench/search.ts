@@ -2,6 +2,7 @@
 // dashboard runs most (an IP filter, a 24 h histogram, top source IPs, a rare word, a CIDR block) over synthetic
 // sshd and web events (~2,000 source IPs with a long tail, 30 days, a few rare words).
 // Run: node --import tsx bench/search.ts --events 1000000 [--runs 5] [--dir DIR (kept) [--reuse: search DIR's events again]]
+//      [--engine duckdb,chdb: each engine in turn on the same events, side by side (chdb: ClickHouse embedded)]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -200,23 +201,31 @@ export async function ingest(store: EventStore, events: number): Promise<number>
   return events / (appending / 1000);
 }
 
-/** `reuse`: measure the searches on the events already in `dir` (a previous run's, kept with --dir) without appending. */
-export async function benchSearch(opts: { events: number; dir: string; runs: number; reuse?: boolean }): Promise<Row[]> {
+export type BenchEngine = 'duckdb' | 'chdb';
+
+/**
+ * `reuse`: measure the searches on the events already in `dir` (a previous run's, kept with --dir) without appending.
+ * `engine`: DuckDB (default), or ClickHouse embedded (chDB, in DIR/chdb) through the same EventStore.
+ */
+export async function benchSearch(opts: { events: number; dir: string; runs: number; reuse?: boolean; engine?: BenchEngine }): Promise<Row[]> {
   const rows: Row[] = [];
-  const store = await openStore({ engine: 'duckdb', dir: opts.dir });
+  const chdb = opts.engine === 'chdb';
+  const store = await openStore(chdb ? { engine: 'clickhouse', dir: opts.dir, url: 'chdb' } : { engine: 'duckdb', dir: opts.dir });
   try {
     if (opts.reuse !== true) {
       const rate = await ingest(store, opts.events);
       rows.push({ step: `append (batches of ${BATCH})`, events: opts.events, value: Math.round(rate), unit: 'rows/s', goal: '', detail: '' });
     }
     const stats = await store.stats();
+    // DuckDB: its files (the WAL too); ClickHouse: its parts on disk, as the store reports them.
+    const bytes = chdb ? stats.bytes : dirBytes(opts.dir);
     rows.push({
       step: 'disk',
       events: stats.events,
-      value: Math.round(dirBytes(opts.dir) / 1e5) / 10,
+      value: Math.round(bytes / 1e5) / 10,
       unit: 'MB',
       goal: '',
-      detail: `${Math.round(dirBytes(opts.dir) / stats.events)} bytes/event`,
+      detail: `${Math.round(bytes / stats.events)} bytes/event`,
     });
     const all = { type: 'all' } as const;
     const measure = async (step: string, goal: string, task: () => Promise<string>): Promise<void> => {
@@ -268,8 +277,26 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const given = argument('dir');
   const reuse = process.argv.includes('--reuse') && given !== undefined;
   const dir = given ?? mkdtempSync(join(tmpdir(), 'vigil-bench-search-'));
+  const engines = (argument('engine') ?? 'duckdb').split(',') as BenchEngine[];
   try {
-    console.table(await benchSearch({ events, dir, runs, reuse }));
+    const results: Row[][] = [];
+    for (const engine of engines) {
+      if (engine !== 'duckdb' && engine !== 'chdb') throw new Error(`--engine takes duckdb, chdb or both separated by a comma, not ${engine}`);
+      results.push(await benchSearch({ events, dir: engines.length > 1 ? join(dir, engine) : dir, runs, reuse, engine }));
+    }
+    if (results.length === 1) console.table(results[0]);
+    else {
+      // One row per measurement, each engine's value beside the others' (same events, same run).
+      console.table(
+        results[0]!.map((row, i) => ({
+          step: row.step,
+          events: row.events,
+          unit: row.unit,
+          ...Object.fromEntries(engines.map((engine, e) => [engine, results[e]![i]?.value])),
+          ...Object.fromEntries(engines.map((engine, e) => [`${engine} detail`, results[e]![i]?.detail])),
+        })),
+      );
+    }
   } finally {
     if (given === undefined) rmSync(dir, { recursive: true, force: true });
   }
