@@ -221,7 +221,7 @@ export interface ConnectOptions {
   password?: string;
   /** ClickHouse settings sent with every statement, e.g. `insert_quorum: 'auto'` on a replicated table. */
   settings?: Record<string, string | number | boolean>;
-  /** Milliseconds before a request is abandoned (default 60 s). */
+  /** Milliseconds before a request is abandoned (default 5 min: retention's deletes wait for ClickHouse to finish). */
   requestTimeout?: number;
 }
 
@@ -233,7 +233,7 @@ export async function connect(target: ClickHouseTarget, options: ConnectOptions 
     ...(target.username !== undefined ? { username: target.username } : {}),
     ...(password !== undefined ? { password } : {}),
     application: 'vigil',
-    request_timeout: options.requestTimeout ?? 60_000,
+    request_timeout: options.requestTimeout ?? 300_000,
     compression: { request: true, response: true },
     clickhouse_settings: { ...(options.settings as ClickHouseSettings | undefined) },
   });

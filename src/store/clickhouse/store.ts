@@ -66,6 +66,8 @@ class ClickHouseStore implements EventStore {
   private readonly writes = new Serial();
   private readonly table: string;
   private closed = false;
+  /** Queries under way, which close waits for (chDB must not lose its connection under a running query). */
+  private reading = 0;
 
   constructor(
     private readonly conn: ClickHouseConnection,
@@ -79,9 +81,14 @@ class ClickHouseStore implements EventStore {
     if (this.closed) throw new VigilError('unavailable', 'the event store is closed');
   }
 
-  private query(sql: string, params?: ChParams): Promise<unknown[][]> {
+  private async query(sql: string, params?: ChParams): Promise<unknown[][]> {
     this.assertOpen();
-    return this.conn.query(sql, params?.values);
+    this.reading++;
+    try {
+      return await this.conn.query(sql, params?.values);
+    } finally {
+      this.reading--;
+    }
   }
 
   /**
@@ -116,7 +123,8 @@ class ClickHouseStore implements EventStore {
       const sql = `SELECT id FROM ${this.table}
         WHERE ts BETWEEN ${params.micros(clampMicros(unique.minTs))} AND ${params.micros(clampMicros(unique.maxTs))}
         AND id IN ${params.add('Array(String)', unique.ids.slice(start, start + IDS_PER_LOOKUP))}`;
-      for (const row of await this.query(sql, params)) stored.add(String(row[0]));
+      // On the connection itself: a close waits for this write, which must not be refused halfway.
+      for (const row of await this.conn.query(sql, params.values)) stored.add(String(row[0]));
     }
     return duplicatesOf(unique, stored);
   }
@@ -199,6 +207,7 @@ class ClickHouseStore implements EventStore {
     };
   }
 
+  /** Runs as a write: nothing is appended meanwhile, and a close waits for it (it uses the connection directly). */
   enforceRetention(policy: RetentionPolicy, now: number): Promise<{ deleted: number }> {
     this.assertOpen();
     return this.writes.run(async () => {
@@ -215,9 +224,9 @@ class ClickHouseStore implements EventStore {
   private async deleteReceivedBefore(cutoff: bigint): Promise<number> {
     const params = new ChParams();
     const before = params.micros(cutoff);
-    const partitions = await this.query(
+    const partitions = await this.conn.query(
       `SELECT _partition_id, count(), countIf(ingested < ${before}) AS old FROM ${this.table} GROUP BY _partition_id HAVING old > 0`,
-      params,
+      params.values,
     );
     let deleted = 0;
     for (const [partition, rows, old] of partitions) {
@@ -280,10 +289,10 @@ class ClickHouseStore implements EventStore {
 
   /** The table's partitions (days), oldest first, with their rows and bytes on disk. */
   private async partitions(): Promise<{ id: string; rows: number; bytes: number }[]> {
-    const rows = await this.query(
+    const rows = await this.conn.query(
       `SELECT partition_id, sum(rows), sum(bytes_on_disk) FROM system.parts
        WHERE database = {db:String} AND table = 'events' AND active GROUP BY partition_id ORDER BY partition_id`,
-      dbParams(this.database),
+      { db: this.database },
     );
     return rows.map((row) => ({ id: String(row[0]), rows: toNumber(row[1]), bytes: toNumber(row[2]) }));
   }
@@ -299,8 +308,9 @@ class ClickHouseStore implements EventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    // Writes already queued finish (they were accepted before the close); nothing new starts.
+    // The write and the queries under way finish; writes still queued are refused (unavailable), nothing new starts.
     await this.writes.run(async () => undefined);
+    while (this.reading > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.conn.close();
   }
 }
