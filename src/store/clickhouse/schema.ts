@@ -58,7 +58,8 @@ export function ttlDaysOf(engineFull: string): number | undefined {
  *   search opens only its days' parts.
  * - `ORDER BY (ts, id)`, `PRIMARY KEY ts`: the sparse index answers time ranges; newest-first pages read the sort
  *   order backwards and stop at the limit (optimize_read_in_order); `id` breaks ties for the keyset cursor.
- * - a bloom filter on `id` for the duplicate check of sender-chosen ids and `event.id:` lookups.
+ * - bloom filters on `id` (the duplicate check of sender-chosen ids, `event.id:` lookups) and on the addresses, so a
+ *   search for one IP reads only the granules that may hold it (a rare IP: 20 of 245 granules in a test of 2M rows).
  * - TTL on `ingested` when a maximum age is configured; `ttl_only_drop_parts` drops a part once all its rows have
  *   expired instead of rewriting parts row by row (enforceRetention deletes the stragglers exactly).
  * - `fsync_after_insert`: an acknowledged insert is on disk, not only in the page cache, as Vigil promises its senders.
@@ -67,7 +68,9 @@ export function createTableSql(database: string, ttlDays: number | undefined): s
   const columns = COLUMN_ORDER.map((name) => `    ${name} ${COLUMN_TYPES[name]}`).join(',\n');
   return `CREATE TABLE IF NOT EXISTS ${database}.events (
 ${columns},
-    INDEX id_bloom id TYPE bloom_filter(0.001) GRANULARITY 1
+    INDEX id_bloom id TYPE bloom_filter(0.001) GRANULARITY 1,
+    INDEX source_ip_bloom source_ip_num TYPE bloom_filter(0.01) GRANULARITY 1,
+    INDEX destination_ip_bloom destination_ip_num TYPE bloom_filter(0.01) GRANULARITY 1
   )
   ENGINE = MergeTree
   PARTITION BY toDate(ts)
