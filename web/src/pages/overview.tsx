@@ -1,14 +1,15 @@
 // Overview: events over time per dataset, alerts by severity, open incidents, top sources, users and hosts, anomaly
 // scores against their thresholds, newest alerts. Only aggregates are requested, so it stays fast on big stores.
 import { useMemo, useState } from 'preact/hooks';
-import { api, ApiError, qs } from '../lib/api.js';
+import { api, qs } from '../lib/api.js';
 import { ago, effectiveQuery, num, term } from '../lib/format.js';
 import { useLive, useLoad, useThrottle } from '../lib/hooks.js';
 import { setParams, withFilters } from '../lib/router.js';
 import { live } from '../lib/stream.js';
 import type { Alert, EcsDoc, Histogram, SearchResult, Top } from '../lib/types.js';
 import { SEVERITIES } from '../lib/types.js';
-import { Chart, colorFor } from '../components/chart.js';
+import { Chart, colorFor, type ChartSeries } from '../components/chart.js';
+import type { ModelInfo } from './models.js';
 import { FilterBar, isRelative, timeParams, useFilters, type Filters } from '../components/filters.js';
 import { BarList, Empty, Failure, Link, Loading, Panel, SeverityBadge, Stat } from '../components/ui.js';
 
@@ -71,6 +72,7 @@ function TopPanel(props: { title: string; field: string; filters: Filters; tick:
 function LiveRate() {
   const [rates, setRates] = useState(() => live.rates.slice(-300));
   useLive('rates', () => setRates(live.rates.slice(-300)));
+  useLive('history', () => setRates(live.rates.slice(-300)));
   const data = useMemo(() => {
     const names = new Set<string>();
     for (const r of rates) for (const k of Object.keys(r.datasets)) names.add(k);
@@ -117,9 +119,9 @@ function Anomalies(props: { filters: Filters; tick: number }) {
   const loaded = useLoad(async (signal) => {
     const [events, models] = await Promise.all([
       api<SearchResult>(`/api/v1/events${qs({ q: 'event.dataset:vigil.anomaly', limit: 1000, ...timeParams(filters) })}`, { signal }),
-      api<{ models?: { id: string; threshold?: number; alert_threshold?: number }[] }>('/api/v1/models', { signal }).catch((e: unknown) => (e instanceof ApiError ? { models: [] } : Promise.reject(e))),
+      api<{ models: ModelInfo[] }>('/api/v1/models', { signal }),
     ]);
-    return { events: events.events, models: models.models ?? [] };
+    return { events: events.events, models: models.models };
   }, [filters.from, filters.to, props.tick]);
   if (loaded.error) return <Failure error={loaded.error} what="anomalies" />;
   if (!loaded.data) return <Loading />;
@@ -127,16 +129,22 @@ function Anomalies(props: { filters: Filters; tick: number }) {
     .map((e: EcsDoc) => ({ x: Date.parse(e['@timestamp']) / 1000, y: Number((e as { vigil?: { score?: number } }).vigil?.score), model: String((e as { rule?: { id?: string } }).rule?.id ?? 'model') }))
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
     .sort((a, b) => a.x - b.x);
-  if (points.length === 0) return <Empty>No anomaly scores in this range. Models record every scored outlier here.</Empty>;
-  const models = [...new Set(points.map((p) => p.model))].slice(0, 5);
+  if (points.length === 0) {
+    const ready = loaded.data.models.filter((m) => m.model).length;
+    return <Empty>No anomaly scores in this range. {ready === 0 ? 'The models are still collecting samples to train on.' : 'Scores above a model\'s anomaly threshold are recorded here.'}</Empty>;
+  }
+  const ids = [...new Set(points.map((p) => p.model))].slice(0, 5);
   const xs = points.map((p) => p.x);
-  const thresholds = models.map((m) => loaded.data!.models.find((x) => x.id === m)).map((m) => m?.alert_threshold ?? m?.threshold);
-  const data: (number | null)[][] = [xs, ...models.map((m) => points.map((p) => (p.model === m ? p.y : null)))];
-  const series = models.map((m) => ({ label: m, color: colorFor(m) }));
-  thresholds.forEach((t, i) => {
-    if (t === undefined) return;
-    data.push(xs.map(() => t));
-    series.push({ label: `${models[i]} threshold`, color: '#f87171', dashed: true } as { label: string; color: string });
+  const data: (number | null)[][] = [xs, ...ids.map((m) => points.map((p) => (p.model === m ? p.y : null)))];
+  const series: ChartSeries[] = ids.map((m) => ({ label: loaded.data!.models.find((x) => x.id === m)?.title ?? m, color: colorFor(m) }));
+  // Each model's alerting threshold (the score from which its anomalies become alerts), dashed in its colour.
+  ids.forEach((m) => {
+    const model = loaded.data!.models.find((x) => x.id === m);
+    const level = ({ low: 'low', medium: 'medium', high: 'high', critical: 'critical' } as const)[model?.alert_severity as 'low'] ?? 'low';
+    const at = model?.model?.thresholds[level];
+    if (at === undefined) return;
+    data.push(xs.map(() => at));
+    series.push({ label: `${model!.title}: alerts from`, color: colorFor(m), dashed: true });
   });
   return <Chart data={data} series={series} kind="points" height={180} yRange={[0, 1]} />;
 }
