@@ -162,13 +162,14 @@ export function HealthPage() {
           {!c ? (
             <Loading />
           ) : (
-            <table class="table table-compact">
+            <div class="table-wrap">
+            <table class="table table-compact" data-testid="counters">
               <tbody>
                 {Object.entries(c).flatMap(([name, values]) =>
                   Object.entries(values).map(([labels, v]) => (
                     <tr key={name + labels}>
-                      <td class="mono small">{name}</td>
-                      <td class="muted small">{labels === 'total' ? '' : labels}</td>
+                      <td class="mono small nowrap">{name}</td>
+                      <td class="muted small nowrap">{labels === 'total' ? '' : labels}</td>
                       <td class="num">{num(v)}</td>
                     </tr>
                   )),
@@ -180,6 +181,7 @@ export function HealthPage() {
                 </tr>
               </tbody>
             </table>
+            </div>
           )}
         </Panel>
       </div>
