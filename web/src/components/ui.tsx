@@ -17,9 +17,9 @@ export function Panel(props: { title: ComponentChildren; actions?: ComponentChil
   );
 }
 
-export function Link(props: { href: string; children: ComponentChildren; class?: string; title?: string }) {
+export function Link(props: { href: string; children: ComponentChildren; class?: string; title?: string; testid?: string }) {
   return (
-    <a href={props.href} class={props.class} title={props.title} onClick={linkClick}>
+    <a href={props.href} class={props.class} title={props.title} onClick={linkClick} data-testid={props.testid}>
       {props.children}
     </a>
   );

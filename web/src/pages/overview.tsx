@@ -88,11 +88,14 @@ function LiveRate() {
   return <Chart data={data.data} series={data.series} height={150} />;
 }
 
-function SeverityBreakdown(props: { tick: number }) {
+function SeverityBreakdown(props: { filters: Filters; tick: number }) {
+  const { filters } = props;
   const counts = useLoad(
     async (signal) =>
-      Promise.all(SEVERITIES.map(async (s) => ({ severity: s, count: (await api<{ total: number }>(`/api/v1/alerts${qs({ severity: s, status: 'open,acknowledged', limit: 1 })}`, { signal })).total }))),
-    [props.tick],
+      Promise.all(
+        SEVERITIES.map(async (s) => ({ severity: s, count: (await api<{ total: number }>(`/api/v1/alerts${qs({ severity: s, status: 'open,acknowledged', limit: 1, ...timeParams(filters) })}`, { signal })).total })),
+      ),
+    [filters.from, filters.to, props.tick],
   );
   if (counts.error) return <Failure error={counts.error} what="alerts" />;
   if (!counts.data) return <Loading />;
@@ -101,7 +104,7 @@ function SeverityBreakdown(props: { tick: number }) {
     <ul class="sevbars">
       {counts.data.map((c) => (
         <li key={c.severity}>
-          <Link href={`/alerts?severity=${c.severity}&status=open,acknowledged`}>
+          <Link href={`/alerts?severity=${c.severity}&status=open,acknowledged`} testid={`severity-${c.severity}`}>
             <SeverityBadge severity={c.severity} />
             <span class="sevbar-track">
               <span class={`sevbar-fill sevbg-${c.severity}`} style={{ width: `${(c.count / max) * 100}%` }} />
@@ -159,8 +162,9 @@ export function OverviewPage() {
   useLive('rates', (r) => setLiveRate(r.total));
 
   const overTime = useLoad((signal) => eventsOverTime(filters, signal), [filters.q, filters.from, filters.to, filters.host, tick]);
-  const alerts = useLoad((signal) => api<{ total: number; alerts: Alert[] }>(`/api/v1/alerts${qs({ limit: 8, status: 'open,acknowledged' })}`, { signal }), [tick]);
-  const incidents = useLoad((signal) => api<{ total: number }>(`/api/v1/incidents${qs({ status: 'open', limit: 1 })}`, { signal }), [tick]);
+  // Alerts and incidents are not events: the time range picks those active in it; host and query do not apply.
+  const alerts = useLoad((signal) => api<{ total: number; alerts: Alert[] }>(`/api/v1/alerts${qs({ limit: 8, status: 'open,acknowledged', ...timeParams(filters) })}`, { signal }), [filters.from, filters.to, tick]);
+  const incidents = useLoad((signal) => api<{ total: number }>(`/api/v1/incidents${qs({ status: 'open', limit: 1, ...timeParams(filters) })}`, { signal }), [filters.from, filters.to, tick]);
 
   return (
     <div class="page" data-testid="page-overview">
@@ -174,10 +178,11 @@ export function OverviewPage() {
         <Stat
           label="Open alerts"
           value={alerts.data ? num(alerts.data.total) : alerts.error ? '–' : '…'}
+          hint="active in the range"
           tone={alerts.data && alerts.data.alerts.some((a) => a.severity === 'critical' || a.severity === 'high') ? 'bad' : undefined}
           testid="stat-alerts"
         />
-        <Stat label="Open incidents" value={incidents.data ? num(incidents.data.total) : incidents.error ? (incidents.error.status === 404 ? 'n/a' : '–') : '…'} hint={incidents.error?.status === 404 ? 'not available yet' : undefined} />
+        <Stat label="Open incidents" value={incidents.data ? <Link href="/incidents">{num(incidents.data.total)}</Link> : incidents.error ? '–' : '…'} hint="active in the range" testid="stat-incidents" />
       </div>
 
       <div class="grid grid-2-1">
@@ -192,8 +197,8 @@ export function OverviewPage() {
             <Chart data={overTime.data.data} series={overTime.data.series} height={220} onSelect={(from, to) => setParams({ from: new Date(from).toISOString(), to: new Date(to).toISOString() })} />
           )}
         </Panel>
-        <Panel title="Open alerts by severity">
-          <SeverityBreakdown tick={tick} />
+        <Panel title="Open alerts by severity" actions={<span class="muted small">active in the range</span>}>
+          <SeverityBreakdown filters={filters} tick={tick} />
         </Panel>
       </div>
 
