@@ -59,10 +59,26 @@ export async function benchDashboard(opts: { events: number; dir: string; runs: 
         await page.goto('about:blank');
         const started = performance.now();
         await page.goto(`${runtime.url}/overview?from=${encodeURIComponent(v.from)}&to=${encodeURIComponent(END)}`);
-        // Loaded: the events chart is drawn, and the top lists and the severity bars have their rows.
-        await page.locator('[data-testid=page-overview] .chart canvas').first().waitFor();
-        await page.locator('.barlist li').nth(2 * 8 - 1).waitFor();
-        await page.locator('.sevbars li').first().waitFor();
+        // Loaded: every panel shows its figures — the events chart, the counts, the three top lists, the severity
+        // bars and the anomaly scores — and none is still loading.
+        await page.waitForFunction(
+          () => {
+            const ready = (testid: string, content: string) => {
+              const panel = document.querySelector(`[data-testid="${testid}"]`);
+              return panel !== null && panel.querySelector('.state-loading') === null && panel.querySelector(`${content}, .state-empty`) !== null;
+            };
+            const stat = (testid: string) => /\d/.test(document.querySelector(`[data-testid="${testid}"] .stat-value`)?.textContent ?? '');
+            return (
+              ready('events-over-time', 'canvas') &&
+              ['source.ip', 'user.name', 'host.name'].every((f) => ready(`top-${f}`, '.barlist li')) &&
+              ready('anomaly-scores', 'canvas') &&
+              document.querySelectorAll('.sevbars li').length === 5 &&
+              ['stat-events', 'stat-alerts', 'stat-incidents'].every(stat)
+            );
+          },
+          undefined,
+          { timeout: 120_000, polling: 'raf' },
+        );
         const elapsed = performance.now() - started;
         if (i > 0) runs.push(elapsed); // the first load warms DuckDB's caches and the browser's
         total = Number((await page.getByTestId('stat-events').locator('.stat-value').textContent())?.replace(/[^\d.]/g, '') ?? 0);

@@ -275,12 +275,14 @@ export function msToMicros(ms: number, name: string): bigint {
 }
 
 /** The SQL expression that yields a field's values for `top` (one row per value; arrays unnested). */
-export function topValueSql(field: string): { values: string; exists: string; unnest: boolean } | undefined {
+export function topValueSql(field: string): { values: string; exists: string; unnest: boolean; existsWhenValue?: boolean } | undefined {
   if (!isValidFieldName(field)) return undefined;
   const hot = hotColumn(field);
   if (hot === undefined) return { values: jsonValues(field), exists: jsonExists(field), unnest: true };
   if (hot.kind === 'keywords') return { values: hot.column, exists: hotExists(field, hot), unnest: true };
   if (hot.kind === 'time') return { values: `strftime(ts, '%Y-%m-%dT%H:%M:%S.%fZ')`, exists: 'TRUE', unnest: false };
-  return { values: `CAST(${hot.column} AS VARCHAR)`, exists: hotExists(field, hot), unnest: false };
+  // A plain column has the field exactly when it has a value, so the events with the field are the values' counts
+  // summed (no second scan); `event.id` is always filled in, whether the document had one or not.
+  return { values: `CAST(${hot.column} AS VARCHAR)`, exists: hotExists(field, hot), unnest: false, existsWhenValue: field !== 'event.id' };
 }
 

@@ -52,6 +52,8 @@ export interface DuckDbStoreOptions {
 export const MAX_SEARCH_LIMIT = 10_000;
 export const MAX_TOP_SIZE = 10_000;
 export const MAX_HISTOGRAM_BUCKETS = 10_000;
+/** Most values a histogram may be split by (HistogramRequest.by). */
+export const MAX_SPLIT_VALUES = 50;
 const DEFAULT_BUCKETS = 60;
 /** Retention compacts a table this small when deleting its oldest rows freed no space (a few row groups at most). */
 const COMPACT_MAX_ROWS = 500_000;
@@ -314,6 +316,7 @@ class DuckDbStore implements EventStore {
     const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql({ from: fromMs, to: toMs }, params)}`;
     const startParam = params.add(msToMicros(start, 'from'), BIGINT);
     const widthParam = params.add(BigInt(interval) * 1000n, BIGINT);
+    if (request.by !== undefined) return this.splitHistogram(request.by, filter, params, startParam, widthParam, start, interval, count);
     const rows = await this.read(
       `SELECT (epoch_us(ts) - ${startParam}) // ${widthParam} AS b, count(*) FROM events WHERE ${filter} GROUP BY b`,
       params,
@@ -329,12 +332,63 @@ class DuckDbStore implements EventStore {
     };
   }
 
+  /**
+   * The histogram split by a field's most frequent values, in one scan: rows are counted per bucket and value, and the
+   * values are ranked and folded into "other" over those counts (far fewer rows than events). Ranking in a first scan
+   * and counting in a second took 3x as long over 30 days of 10M events (1.7 s against 0.55 s, median of 5).
+   */
+  private async splitHistogram(
+    by: { field: string; size: number },
+    filter: string,
+    params: SqlParams,
+    startParam: string,
+    widthParam: string,
+    start: number,
+    interval: number,
+    count: number,
+  ): Promise<HistogramResult> {
+    const value = topValueSql(by.field);
+    if (value === undefined) throw new VigilError('bad_request', 'by must be an ECS field name such as event.dataset', { location: 'by' });
+    const size = clampInt(by.size, 1, MAX_SPLIT_VALUES, 10);
+    const v = value.unnest ? `(${value.values})[1]` : value.values;
+    const rows = await this.read(
+      `WITH counts AS MATERIALIZED (SELECT (epoch_us(ts) - ${startParam}) // ${widthParam} AS b, ${v} AS v, count(*) AS n FROM events WHERE ${filter} GROUP BY b, v),
+        top AS (SELECT v FROM counts WHERE v IS NOT NULL GROUP BY v ORDER BY sum(n) DESC, v LIMIT ${size})
+      SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS g, sum(n) FROM counts GROUP BY b, g`,
+      params,
+    );
+    const totals = new Map<string, number>();
+    for (const row of rows) if (row[1] !== null) totals.set(String(row[1]), (totals.get(String(row[1])) ?? 0) + toNumber(row[2]));
+    const values = [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([name]) => name);
+    const column = new Map(values.map((name, i) => [name, i]));
+    const buckets = Array.from({ length: count }, (_, i) => ({ key: new Date(start + i * interval).toISOString(), count: 0, counts: new Array<number>(values.length).fill(0) }));
+    for (const row of rows) {
+      const bucket = buckets[toNumber(row[0])];
+      if (!bucket) continue;
+      const n = toNumber(row[2]);
+      bucket.count += n;
+      const i = row[1] === null ? undefined : column.get(String(row[1]));
+      if (i !== undefined) bucket.counts[i] = n;
+    }
+    return { interval, buckets, by: { field: by.field, values } };
+  }
+
   async top(request: TopRequest): Promise<TopResult> {
     const size = clampInt(request.size, 1, MAX_TOP_SIZE, 10);
     const value = topValueSql(request.field);
     if (value === undefined) return { field: request.field, total: 0, values: [] };
     const params = new SqlParams();
     const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql(request, params)}`;
+    if (value.existsWhenValue === true) {
+      // One scan: the values' counts, and their sum over every value (a window over the groups, not the events) is
+      // the number of events with the field. Half the time of counting them in a second scan at 10M events.
+      const rows = await this.read(
+        `SELECT v, c, sum(c) OVER () AS n FROM (SELECT ${value.values} AS v, count(*) AS c FROM events WHERE ${filter} AND ${value.exists} GROUP BY v)
+        ORDER BY c DESC, v LIMIT ${size}`,
+        params,
+      );
+      return { field: request.field, total: rows.length > 0 ? toNumber(rows[0]![2]) : 0, values: rows.map((row) => ({ value: String(row[0]), count: toNumber(row[1]) })) };
+    }
     // An array counts each event once per distinct value, as a terms aggregation does.
     const values = value.unnest ? `unnest(list_distinct(${value.values}))` : value.values;
     const sql = `WITH agg AS (

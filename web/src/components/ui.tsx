@@ -5,9 +5,9 @@ import { label, num, pct } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
 import type { Severity } from '../lib/types.js';
 
-export function Panel(props: { title: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string }) {
+export function Panel(props: { title: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string; testid?: string }) {
   return (
-    <section class={`panel ${props.class ?? ''}`} id={props.id}>
+    <section class={`panel ${props.class ?? ''}`} id={props.id} data-testid={props.testid}>
       <header class="panel-head">
         <h2>{props.title}</h2>
         {props.actions ? <div class="panel-actions">{props.actions}</div> : null}

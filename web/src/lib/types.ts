@@ -37,10 +37,8 @@ export interface SearchResult {
   events: EcsDoc[];
   next: string | null;
 }
-export interface Histogram {
-  interval: number;
-  buckets: { key: string; count: number }[];
-}
+/** GET /api/v1/events/histogram: HistogramResult in src/store/types.ts. */
+export type { HistogramResult as Histogram } from '../../../src/store/types.js';
 export interface Top {
   field: string;
   total: number;

@@ -17,37 +17,26 @@ const TOP_DATASETS = 6;
 
 interface Series {
   data: (number | null)[][];
-  series: { label: string; color: string }[];
+  series: ChartSeries[];
   total: number;
   interval: number;
 }
 
+/** Events per second over the range, one series per frequent dataset and one for the rest: a single query. */
 async function eventsOverTime(f: Filters, signal: AbortSignal): Promise<Series> {
   const q = effectiveQuery(f.q, f.host);
-  const t = timeParams(f);
-  const top = await api<Top>(`/api/v1/events/top${qs({ field: 'event.dataset', size: TOP_DATASETS, q, ...t })}`, { signal });
-  const names = top.values.map((v) => v.value);
-  const all = api<Histogram>(`/api/v1/events/histogram${qs({ q, buckets: 72, ...t })}`, { signal });
-  const first = await all;
-  const per = await Promise.all(
-    names.map((name) => api<Histogram>(`/api/v1/events/histogram${qs({ q: q ? `(${q}) AND ${term('event.dataset', name)}` : term('event.dataset', name), interval: `${first.interval / 1000}s`, ...t })}`, { signal })),
-  );
-  const xs = first.buckets.map((b) => Date.parse(b.key) / 1000);
-  const total = first.buckets.reduce((s, b) => s + b.count, 0);
-  const perSecond = 1000 / first.interval;
-  const data: (number | null)[][] = [xs];
-  const series: { label: string; color: string }[] = [];
-  per.forEach((h, i) => {
-    const byKey = new Map(h.buckets.map((b) => [Date.parse(b.key) / 1000, b.count]));
-    data.push(xs.map((x) => (byKey.get(x) ?? 0) * perSecond));
-    series.push({ label: names[i]!, color: colorFor(names[i]!) });
-  });
-  const shown = per.reduce((s, h) => s + h.buckets.reduce((a, b) => a + b.count, 0), 0);
-  if (shown < total) {
-    data.push(first.buckets.map((b, i) => Math.max(0, b.count - per.reduce((s, h) => s + (h.buckets[i]?.count ?? 0), 0)) * perSecond));
-    series.push({ label: 'other', color: '#64748b' });
+  const h = await api<Histogram>(`/api/v1/events/histogram${qs({ q, buckets: 72, by: 'event.dataset', size: TOP_DATASETS, ...timeParams(f) })}`, { signal });
+  const names = h.by?.values ?? [];
+  const perSecond = 1000 / h.interval;
+  const data: (number | null)[][] = [h.buckets.map((b) => Date.parse(b.key) / 1000)];
+  const series: ChartSeries[] = names.map((name) => ({ label: name, color: colorFor(name) }));
+  names.forEach((_, i) => data.push(h.buckets.map((b) => (b.counts?.[i] ?? 0) * perSecond)));
+  const rest = h.buckets.map((b) => b.count - (b.counts ?? []).reduce((a, c) => a + c, 0));
+  if (rest.some((n) => n > 0)) {
+    data.push(rest.map((n) => n * perSecond));
+    series.push({ label: names.length > 0 ? 'other' : 'events', color: '#64748b' });
   }
-  return { data, series, total, interval: first.interval };
+  return { data, series, total: h.buckets.reduce((s, b) => s + b.count, 0), interval: h.interval };
 }
 
 function TopPanel(props: { title: string; field: string; filters: Filters; tick: number }) {
@@ -57,7 +46,7 @@ function TopPanel(props: { title: string; field: string; filters: Filters; tick:
     [props.field, filters.q, filters.from, filters.to, filters.host, props.tick],
   );
   return (
-    <Panel title={props.title} actions={<span class="muted small">{props.field}</span>}>
+    <Panel title={props.title} testid={`top-${props.field}`} actions={<span class="muted small">{props.field}</span>}>
       {top.error ? (
         <Failure error={top.error} what={props.title} />
       ) : !top.data ? (
@@ -186,7 +175,7 @@ export function OverviewPage() {
       </div>
 
       <div class="grid grid-2-1">
-        <Panel title="Events per second by dataset" actions={overTime.data ? <span class="muted small">bucket {overTime.data.interval / 1000}s</span> : null}>
+        <Panel title="Events per second by dataset" testid="events-over-time" actions={overTime.data ? <span class="muted small">bucket {overTime.data.interval / 1000}s</span> : null}>
           {overTime.error && overTime.error.id !== 'bad_query' ? (
             <Failure error={overTime.error} what="events" />
           ) : !overTime.data ? (
@@ -236,7 +225,7 @@ export function OverviewPage() {
         <TopPanel title="Top hosts" field="host.name" filters={filters} tick={tick} />
       </div>
 
-      <Panel title="Anomaly scores" actions={<Link href={withFilters('/models')}>Models →</Link>}>
+      <Panel title="Anomaly scores" testid="anomaly-scores" actions={<Link href={withFilters('/models')}>Models →</Link>}>
         <Anomalies filters={filters} tick={tick} />
       </Panel>
     </div>
