@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
-import { REPO_ROOT } from '../../src/testing/process.js';
+import { REPO_ROOT, runVigil } from '../../src/testing/process.js';
 import { CHROMIUM, launchBrowser, type Browser } from './browser.js';
 import { startUiVigil, type UiVigil } from './server.js';
 
@@ -418,5 +418,39 @@ describe('dashboard in Chromium, against `vigil start` fed by `vigil simulate`',
     await vigil.restart();
     assert.equal((await fetch(`${vigil.url}/api/v1/session`, { headers: { cookie } })).status, 401);
     browser.takeProblems(); // the stream's requests while Vigil restarted are logged as network errors
+  });
+
+  test('a viewer reads every page but is offered no change: no triage, no rule switch, no retraining', async () => {
+    const added = await runVigil(['user', 'add', 'vera', '--role', 'viewer', '--data-dir', vigil.dataDir], { VIGIL_USER_PASSWORD: 'viewer password 1' });
+    assert.equal(added.code, 0, added.stderr);
+    await page.goto(`${vigil.url}/login`);
+    await page.fill('input[name=username]', 'vera');
+    await page.fill('input[name=password]', 'viewer password 1');
+    await page.click('button[type=submit]');
+    await page.getByTestId('page-overview').waitFor();
+    browser.takeProblems(); // the login page's "who is logged in?" answered 401, which the browser logs
+    const id = (await alerts(`rule=${BRUTE_FORCE_RULE}&entity=218.92.0.107&status=`)).alerts[0]!.id;
+    await page.goto(`${vigil.url}/alerts/${id}`);
+    await page.getByTestId('evidence-table').waitFor();
+    assert.equal(await page.getByTestId('status-resolved').count(), 0);
+    assert.equal(await page.locator('#note').count(), 0);
+    await page.goto(`${vigil.url}/alerts`);
+    await page.getByTestId('alert-table').waitFor();
+    assert.equal(await page.getByTestId('bulk-resolve').count(), 0);
+    await page.goto(`${vigil.url}/rules?rule=${BRUTE_FORCE_RULE}`);
+    await page.getByTestId('rule-text').waitFor();
+    assert.equal(await page.getByTestId('rule-toggle').count(), 0);
+    assert.equal(await page.getByTestId('rule-tester').count(), 0);
+    await page.goto(`${vigil.url}/models`);
+    await page.getByTestId('model-card').first().waitFor();
+    assert.equal(await page.getByTestId('retrain').count(), 0);
+    // And the API refuses what the page does not offer.
+    const session = (await browser.context.cookies()).find((c) => c.name === 'vigil_session')!;
+    const cookie = `vigil_session=${session.value}`;
+    const me = (await (await fetch(`${vigil.url}/api/v1/session`, { headers: { cookie } })).json()) as { csrf: string; role: string };
+    assert.equal(me.role, 'viewer');
+    const patch = await fetch(`${vigil.url}/api/v1/alerts/${id}`, { method: 'PATCH', headers: { cookie, 'x-csrf-token': me.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'resolved' }) });
+    assert.equal(patch.status, 403);
+    assert.deepEqual(browser.takeProblems(), []);
   });
 });
