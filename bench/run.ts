@@ -1,7 +1,7 @@
 // `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs,
 // web attack detection quality, rule evaluation throughput, the Isolation Forest against scikit-learn, search latencies
-// over 1M and 10M stored events, the host collectors' CPU and memory, and the dashboard's load time. Medians of several
-// runs; `--quick` skips the 10M store and shortens the collectors' run.
+// over 1M and 10M stored events, the host collectors' CPU and memory, the dashboard's load time, and its live stream
+// at 10,000 events/s. Medians of several runs; `--quick` skips the 10M store and shortens the collectors' run.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { benchRules } from './rules.js';
 import { measureParseShares } from './parse-shares.js';
 import { benchSearch } from './search.js';
 import { benchDashboard } from './dashboard.js';
+import { benchStream, printStream } from './stream.js';
 import { CHROMIUM } from '../test/ui/browser.js';
 import { benchIforest, iforestTable, readOddsReference } from './iforest.js';
 import { benchCollectors } from './collectors.js';
@@ -89,6 +90,11 @@ if (existsSync(CHROMIUM)) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+// The live stream: what a dashboard receives, and the Overview's frame times, while 10,000 events/s are sent.
+if (existsSync(CHROMIUM)) {
+  console.log(`\n== Live stream while 10,000 events/s are sent for ${quick ? 10 : 20} s: messages and bytes the page receives, its frame times in Chromium ==`);
+  printStream(await benchStream({ rate: 10_000, seconds: quick ? 10 : 20 }));
 }
 console.log('\n== Isolation Forest (ODDS, NSL-KDD): ROC AUC over seeds 0-4, fit and score seconds (median), beside scikit-learn ==');
 const iforestRows = await benchIforest({ root, seeds: 5, sklearn: !quick });

@@ -276,8 +276,15 @@ export class IncidentTracker {
     return incident;
   }
 
-  list(filter: { status?: AlertStatus[]; severity?: Severity[]; limit?: number; offset?: number } = {}): { total: number; incidents: Incident[] } {
-    const matches = [...this.incidents.values()].filter((i) => (!filter.status || filter.status.includes(i.status)) && (!filter.severity || filter.severity.includes(i.severity)));
+  /** Incidents by status and severity; `from`/`to` (ms, event time) keep those active in [from, to). */
+  list(filter: { status?: AlertStatus[]; severity?: Severity[]; from?: number; to?: number; limit?: number; offset?: number } = {}): { total: number; incidents: Incident[] } {
+    const matches = [...this.incidents.values()].filter(
+      (i) =>
+        (!filter.status || filter.status.includes(i.status)) &&
+        (!filter.severity || filter.severity.includes(i.severity)) &&
+        (filter.from === undefined || Date.parse(i.last_seen) >= filter.from) &&
+        (filter.to === undefined || Date.parse(i.first_seen) < filter.to),
+    );
     matches.sort((a, b) => b.last_seen.localeCompare(a.last_seen) || b.id.localeCompare(a.id));
     const offset = Math.max(0, filter.offset ?? 0);
     return { total: matches.length, incidents: matches.slice(offset, offset + Math.min(1000, Math.max(0, filter.limit ?? 100))) };

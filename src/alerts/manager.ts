@@ -31,6 +31,9 @@ export interface AlertFilter {
   rule?: string;
   entity?: string;
   min_confidence?: number;
+  /** Alerts active in [from, to) (ms, event time): last seen at or after `from`, first seen before `to`. */
+  from?: number;
+  to?: number;
   limit?: number;
   offset?: number;
 }
@@ -251,7 +254,9 @@ export class AlertManager {
         (!filter.severity || filter.severity.includes(a.severity)) &&
         (!filter.rule || a.rule.id === filter.rule || a.rule.title === filter.rule) &&
         (!entity || a.entity?.value === entity || Object.values(a.group ?? {}).includes(entity)) &&
-        (filter.min_confidence === undefined || a.confidence >= filter.min_confidence),
+        (filter.min_confidence === undefined || a.confidence >= filter.min_confidence) &&
+        (filter.from === undefined || Date.parse(a.last_seen) >= filter.from) &&
+        (filter.to === undefined || Date.parse(a.first_seen) < filter.to),
     );
     matches.sort((a, b) => b.last_seen.localeCompare(a.last_seen) || b.id.localeCompare(a.id));
     const offset = Math.max(0, filter.offset ?? 0);

@@ -45,8 +45,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   /** Anomaly detectors, for /api/v1/models. */
   models?: Models;
   tls?: { cert: string; key: string };
-  /** Dashboard sessions: idle and absolute lifetimes. */
-  sessions?: { idle_minutes: number; max_hours: number };
+  /** Dashboard sessions: idle and absolute lifetimes, and the file that keeps them across restarts. */
+  sessions?: { idle_minutes: number; max_hours: number; file?: string };
   /** Per-host health (GET /api/v1/hosts). */
   hosts?: HostRegistry;
   /** GeoIP and threat intelligence, for `/api/v1/intel/*`. */
@@ -132,7 +132,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     return payload;
   });
 
-  const sessions = new SessionStore(deps.credentials, { idleMs: (deps.sessions?.idle_minutes ?? 720) * 60_000, maxAgeMs: (deps.sessions?.max_hours ?? 168) * 3_600_000 });
+  const sessions = new SessionStore(deps.credentials, {
+    idleMs: (deps.sessions?.idle_minutes ?? 720) * 60_000,
+    maxAgeMs: (deps.sessions?.max_hours ?? 168) * 3_600_000,
+    ...(deps.sessions?.file ? { file: deps.sessions.file } : {}),
+  });
+  app.addHook('onClose', async () => sessions.close());
   registerAuth(app, deps.credentials, sessions);
   registerBodies(app);
   registerHealthRoutes(app, deps);

@@ -205,7 +205,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       version: VERSION,
       maxBodyBytes: config.ingest.max_body_bytes,
       health,
-      sessions: config.sessions,
+      sessions: { ...config.sessions, file: join(config.data_dir, 'sessions.json') },
       ...(config.tls ? { tls: config.tls } : {}),
     });
     await api.listen({ host: config.host, port: config.port });

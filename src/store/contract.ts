@@ -227,6 +227,28 @@ export function runStoreContract(name: string, open: OpenStore): void {
       });
     });
 
+    test('histogram split by a field: its most frequent values, each counted per bucket as its own histogram would', async () => {
+      await withStore(open, async (store) => {
+        await store.append(FIXTURE_EVENTS);
+        const range = { from: T0 - 12 * 3_600_000, to: T0 + 12 * 3_600_000, interval: 1_800_000 };
+        for (const field of ['event.dataset', 'user.name', 'source.ip']) {
+          const split = await store.histogram({ query: { type: 'all' }, ...range, by: { field, size: 3 } });
+          const plain = await store.histogram({ query: { type: 'all' }, ...range });
+          const top = await store.top({ query: { type: 'all' }, ...range, field, size: 3 });
+          assert.deepEqual(split.by, { field, values: top.values.map((v) => v.value) }, field);
+          assert.deepEqual(split.buckets.map((b) => [b.key, b.count]), plain.buckets.map((b) => [b.key, b.count]), `${field}: the same buckets and totals`);
+          for (const [i, value] of split.by!.values.entries()) {
+            const alone = await store.histogram({ query: parseQuery(`${field}:"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`), ...range });
+            assert.deepEqual(split.buckets.map((b) => b.counts![i]), alone.buckets.map((b) => b.count), `${field}=${value}`);
+          }
+        }
+        const none = await store.histogram({ query: { type: 'all' }, ...range, by: { field: 'no.such.field', size: 5 } });
+        assert.deepEqual(none.by, { field: 'no.such.field', values: [] });
+        assert.equal(none.buckets.reduce((n, b) => n + b.count, 0), FIXTURE_EVENTS.filter((e) => Math.abs(Date.parse(e['@timestamp']) - T0) < 12 * 3_600_000).length);
+        await rejects(store.histogram({ query: { type: 'all' }, ...range, by: { field: "x') OR 1=1 --", size: 5 } }), 'bad_request');
+      });
+    });
+
     test('top values with counts and the total that has the field', async () => {
       await withStore(open, async (store) => {
         await store.append(FIXTURE_EVENTS);

@@ -6,6 +6,8 @@ import type { HistogramRequest, HistogramResult } from './types.js';
 export const MAX_SEARCH_LIMIT = 10_000;
 export const MAX_TOP_SIZE = 10_000;
 export const MAX_HISTOGRAM_BUCKETS = 10_000;
+/** Most values a histogram may be split by (HistogramRequest.by). */
+export const MAX_SPLIT_VALUES = 50;
 export const DEFAULT_SEARCH_LIMIT = 100;
 export const DEFAULT_TOP_SIZE = 10;
 const DEFAULT_BUCKETS = 60;
@@ -134,4 +136,29 @@ export function histogramResult(plan: HistogramPlan, rows: readonly (readonly un
     interval: plan.interval,
     buckets: counts.map((n, i) => ({ key: new Date(plan.start + i * plan.interval).toISOString(), count: n })),
   };
+}
+
+/**
+ * A histogram split by a field (HistogramRequest.by) from rows of [bucket index, value or null for "other", count]:
+ * the values ordered by their counts over the whole range, each bucket's total and its count per value.
+ */
+export function splitHistogramResult(plan: HistogramPlan, field: string, rows: readonly (readonly unknown[])[]): HistogramResult {
+  const totals = new Map<string, number>();
+  for (const row of rows) if (row[1] !== null) totals.set(String(row[1]), (totals.get(String(row[1])) ?? 0) + toNumber(row[2]));
+  const values = [...totals].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([name]) => name);
+  const column = new Map(values.map((name, i) => [name, i]));
+  const buckets = Array.from({ length: plan.count }, (_, i) => ({
+    key: new Date(plan.start + i * plan.interval).toISOString(),
+    count: 0,
+    counts: new Array<number>(values.length).fill(0),
+  }));
+  for (const row of rows) {
+    const bucket = buckets[toNumber(row[0])];
+    if (!bucket) continue;
+    const n = toNumber(row[2]);
+    bucket.count += n;
+    const i = row[1] === null ? undefined : column.get(String(row[1]));
+    if (i !== undefined) bucket.counts[i] = n;
+  }
+  return { interval: plan.interval, buckets, by: { field, values } };
 }

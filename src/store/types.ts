@@ -30,12 +30,22 @@ export interface HistogramRequest extends TimeBounds {
   /** Bucket width in ms; when absent the engine picks one giving about `buckets` buckets. */
   interval?: number;
   buckets?: number;
+  /**
+   * Also split each bucket by the `size` most frequent values of `field` over the whole range (a field with several
+   * values counts under its first), in one query instead of one per value.
+   */
+  by?: { field: string; size: number };
 }
 
 export interface HistogramResult {
   interval: number;
-  /** Bucket start (ISO 8601) and count, oldest first, empty buckets included. */
-  buckets: { key: string; count: number }[];
+  /**
+   * Bucket start (ISO 8601) and count, oldest first, empty buckets included; with `by`, `counts[i]` is the bucket's
+   * count for `by.values[i]` (the rest of `count` had another value or none).
+   */
+  buckets: { key: string; count: number; counts?: number[] }[];
+  /** With `by`: the field and its most frequent values, most frequent first. */
+  by?: { field: string; values: string[] };
 }
 
 export interface TopRequest extends TimeBounds {

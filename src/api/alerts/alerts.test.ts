@@ -90,3 +90,30 @@ test('detections on ingested events become deduplicated alerts, searchable detec
     await vigil.close();
   }
 });
+
+test('alerts and incidents can be listed by the time they were active in (from/to, absolute or relative)', async () => {
+  const vigil = await startTestVigil();
+  try {
+    const at = (iso: string, ip: string): Detection => ({
+      source: { kind: 'sigma', id: 'test-range', title: 'Range test', author: 'Vigil tests' },
+      severity: 'high',
+      timestamp: iso,
+      entity: { field: 'source.ip', value: ip },
+      evidence: [],
+      reason: `seen ${ip}`,
+      tags: ['attack.credential_access'],
+    });
+    vigil.runtime.alerts.handle([at('2024-05-01T10:00:00.000Z', '192.0.2.10'), at('2024-05-03T10:00:00.000Z', '192.0.2.11'), at(new Date().toISOString(), '192.0.2.12')]);
+    const ips = async (path: string) => ((await (await vigil.call(path)).json()) as { alerts: { entity: { value: string } }[] }).alerts.map((a) => a.entity.value).sort();
+    assert.deepEqual(await ips('/api/v1/alerts?from=2024-05-02T00:00:00Z&to=2024-06-01T00:00:00Z'), ['192.0.2.11']);
+    assert.deepEqual(await ips('/api/v1/alerts?to=2024-05-02T00:00:00Z'), ['192.0.2.10']);
+    assert.deepEqual(await ips('/api/v1/alerts?from=now-1h'), ['192.0.2.12']);
+    assert.equal((await vigil.call('/api/v1/alerts?from=2024-06-01T00:00:00Z&to=2024-05-01T00:00:00Z')).status, 400);
+    assert.equal((await vigil.call('/api/v1/alerts?from=yesterday-ish')).status, 400);
+    const incidents = async (path: string) => ((await (await vigil.call(path)).json()) as { incidents: { entity: { value: string } }[] }).incidents.map((i) => i.entity.value).sort();
+    assert.deepEqual(await incidents('/api/v1/incidents?from=now-1h'), ['192.0.2.12']);
+    assert.deepEqual(await incidents('/api/v1/incidents?from=2024-05-02T00:00:00Z&to=2024-06-01T00:00:00Z'), ['192.0.2.11']);
+  } finally {
+    await vigil.close();
+  }
+});

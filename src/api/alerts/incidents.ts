@@ -6,7 +6,8 @@ import { SEVERITIES, type Severity } from '../../core/detection.js';
 import type { AlertManager } from '../../alerts/manager.js';
 import type { IncidentTracker } from '../../alerts/incidents.js';
 import { readJsonBody } from '../body.js';
-import { defined, integer, list } from './query.js';
+import type { Clock } from '../../core/clock.js';
+import { defined, integer, list, range } from './query.js';
 
 const patchSchema = z.strictObject({
   status: z.enum(ALERT_STATUSES as [AlertStatus, ...AlertStatus[]]).optional(),
@@ -14,23 +15,39 @@ const patchSchema = z.strictObject({
   note: z.string().min(1).max(10_000).optional(),
 });
 
-export function registerIncidentRoutes(app: FastifyInstance, deps: { alerts: AlertManager; incidents: IncidentTracker }): void {
+export function registerIncidentRoutes(app: FastifyInstance, deps: { alerts: AlertManager; incidents: IncidentTracker; clock?: Clock }): void {
   const { alerts, incidents } = deps;
 
-  app.get<{ Querystring: { status?: string; severity?: string; limit?: string; offset?: string } }>(
+  app.get<{ Querystring: { status?: string; severity?: string; from?: string; to?: string; limit?: string; offset?: string } }>(
     '/api/v1/incidents',
     {
       config: { access: 'viewer' },
       schema: {
         summary: 'Incidents (alerts sharing an entity), newest activity first.',
-        querystring: { type: 'object', properties: { status: { type: 'string' }, severity: { type: 'string' }, limit: { type: 'string' }, offset: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          properties: {
+            status: { type: 'string' },
+            severity: { type: 'string' },
+            from: { type: 'string', description: 'Only incidents active since: ISO 8601, epoch ms or now-24h.' },
+            to: { type: 'string', description: 'Only incidents active before.' },
+            limit: { type: 'string' },
+            offset: { type: 'string' },
+          },
+        },
       },
     },
     async (request) => {
       const q = request.query;
       const status = list<AlertStatus>(q.status, ALERT_STATUSES, 'status');
       const severity = list<Severity>(q.severity, SEVERITIES, 'severity');
-      return incidents.list({ limit: integer(q.limit, 'limit', 100, 1000), offset: integer(q.offset, 'offset', 0, 10_000_000), ...(status ? { status } : {}), ...(severity ? { severity } : {}) });
+      return incidents.list({
+        limit: integer(q.limit, 'limit', 100, 1000),
+        offset: integer(q.offset, 'offset', 0, 10_000_000),
+        ...(status ? { status } : {}),
+        ...(severity ? { severity } : {}),
+        ...range(q, deps.clock?.now() ?? Date.now()),
+      });
     },
   );
 

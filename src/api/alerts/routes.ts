@@ -9,11 +9,14 @@ import type { AlertFilter, AlertManager, AlertPatch } from '../../alerts/manager
 import type { SuppressionInput } from '../../alerts/suppression.js';
 import type { EventStore } from '../../store/types.js';
 import { readJsonBody } from '../body.js';
-import { defined, integer, list } from './query.js';
+import type { Clock } from '../../core/clock.js';
+import { defined, integer, list, range } from './query.js';
 
 export interface AlertRoutesDeps {
   alerts: AlertManager;
   store: EventStore;
+  /** For relative `from`/`to` (now-24h); the system clock when absent. */
+  clock?: Clock;
 }
 
 const patchSchema = z.strictObject({
@@ -33,7 +36,7 @@ const suppressionSchema = z.strictObject({
 });
 
 
-type AlertQuery = { status?: string; severity?: string; rule?: string; entity?: string; min_confidence?: string; limit?: string; offset?: string };
+type AlertQuery = { status?: string; severity?: string; rule?: string; entity?: string; min_confidence?: string; from?: string; to?: string; limit?: string; offset?: string };
 
 export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps): void {
   const { alerts, store } = deps;
@@ -52,6 +55,8 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
             rule: { type: 'string', description: 'A rule or model id or title.' },
             entity: { type: 'string', description: 'An IP, user or host the alert is about.' },
             min_confidence: { type: 'string', description: 'Between 0 and 1.' },
+            from: { type: 'string', description: 'Only alerts active since (last seen at or after): ISO 8601, epoch ms or now-24h.' },
+            to: { type: 'string', description: 'Only alerts active before (first seen before).' },
             limit: { type: 'string' },
             offset: { type: 'string' },
           },
@@ -60,7 +65,7 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
     },
     async (request) => {
       const q = request.query;
-      const filter: AlertFilter = { limit: integer(q.limit, 'limit', 100, 1000), offset: integer(q.offset, 'offset', 0, 10_000_000) };
+      const filter: AlertFilter = { limit: integer(q.limit, 'limit', 100, 1000), offset: integer(q.offset, 'offset', 0, 10_000_000), ...range(q, deps.clock?.now() ?? Date.now()) };
       const status = list<AlertStatus>(q.status, ALERT_STATUSES, 'status');
       const severity = list<Severity>(q.severity, SEVERITIES, 'severity');
       if (status) filter.status = status;

@@ -167,13 +167,22 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
     },
   );
 
-  app.get<{ Querystring: TimeQuery & { interval?: string; buckets?: string } }>(
+  app.get<{ Querystring: TimeQuery & { interval?: string; buckets?: string; by?: string; size?: string } }>(
     '/api/v1/events/histogram',
     {
       config: { access: 'viewer' },
       schema: {
-        summary: 'Events over time in fixed-width buckets (empty buckets included).',
-        querystring: { type: 'object', properties: { ...timeQuery, interval: { type: 'string', description: 'Bucket width: 30s, 5m, 1h … (default: about `buckets` buckets).' }, buckets: { type: 'string' } } },
+        summary: 'Events over time in fixed-width buckets (empty buckets included), optionally split by the most frequent values of a field.',
+        querystring: {
+          type: 'object',
+          properties: {
+            ...timeQuery,
+            interval: { type: 'string', description: 'Bucket width: 30s, 5m, 1h … (default: about `buckets` buckets).' },
+            buckets: { type: 'string' },
+            by: { type: 'string', description: 'Split each bucket by this field (e.g. event.dataset): `by.values` and per-bucket `counts`.' },
+            size: { type: 'string', description: 'With `by`: how many of its most frequent values (default 10, at most 50).' },
+          },
+        },
       },
     },
     async (request) => {
@@ -184,6 +193,10 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       if (q.interval) request_.interval = parseDuration(q.interval, 'interval');
       if (q.buckets) request_.buckets = parseLimit(q.buckets, 60, 1000);
       if (request_.interval !== undefined && request_.interval < 1000) throw new VigilError('bad_request', 'interval must be at least 1s');
+      if (q.by !== undefined) {
+        if (!/^[A-Za-z0-9_@.\-]{1,128}$/.test(q.by)) throw new VigilError('bad_request', 'by must be an ECS field name such as event.dataset');
+        request_.by = { field: q.by, size: parseLimit(q.size, 10, 50) };
+      }
       return store.histogram(request_);
     },
   );

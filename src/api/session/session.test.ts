@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestVigil } from '../../testing/runtime.js';
@@ -88,5 +88,86 @@ test('sessions expire when idle and at their maximum age; a removed user is logg
     assert.ok(sessions.login('ana', 'analyst password', '198.51.100.9'), 'the brake lifts after the window');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sessions are kept in the data dir by digest only: they survive a new store; logout, expiry and a new password end them', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-session-'));
+  try {
+    const file = join(dir, 'sessions.json');
+    const credentials = new Credentials(dir);
+    credentials.addUser('ana', 'analyst', 'analyst password');
+    credentials.addUser('bob', 'viewer', 'viewer password');
+    let now = 5_000_000;
+    const options = { idleMs: 60_000, maxAgeMs: 3_600_000, now: () => now, file };
+    const first = new SessionStore(credentials, options);
+    const a = first.login('ana', 'analyst password', '127.0.0.1');
+    const b = first.login('bob', 'viewer password', '127.0.0.1');
+    const c = first.login('ana', 'analyst password', '127.0.0.1');
+    assert.equal(first.principalOf(b.id)?.principal.role, 'viewer');
+    const text = readFileSync(file, 'utf8');
+    for (const secret of [a.id, b.id, a.session.csrf, b.session.csrf]) assert.equal(text.includes(secret), false, 'neither ids nor CSRF tokens are written');
+    assert.equal(statSync(file).mode & 0o077, 0, 'only the owner may read it');
+    first.logout(c.id);
+    now += 30_000;
+    assert.ok(first.get(a.id));
+    first.close(); // writes ana's last use
+
+    // A restart: the same ids work, with the same CSRF token; the logged-out one does not come back.
+    const second = new SessionStore(credentials, options);
+    assert.equal(second.principalOf(a.id)?.principal.name, 'ana');
+    assert.equal(second.get(a.id)?.csrf, a.session.csrf);
+    assert.equal(second.get(c.id), undefined);
+    assert.equal(second.get('x'.repeat(43)), undefined);
+    second.close();
+
+    // Bob stays idle past the limit while ana keeps working (her last use was kept): only ana's session is loaded.
+    now += 50_000;
+    const third = new SessionStore(credentials, options);
+    assert.ok(third.get(a.id));
+    assert.equal(third.get(b.id), undefined, 'idle too long, also across a restart');
+    // A new password ends the sessions opened with the old one.
+    credentials.setPassword('ana', 'a new analyst password');
+    assert.equal(third.principalOf(a.id), undefined);
+    third.close();
+    assert.equal(new SessionStore(credentials, options).get(a.id), undefined);
+
+    // A damaged file logs everyone out but does not stop the server.
+    writeFileSync(file, '{not json');
+    const fourth = new SessionStore(credentials, options);
+    assert.equal(fourth.size, 0);
+    assert.ok(fourth.login('bob', 'viewer password', '127.0.0.1'));
+    fourth.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a restart of the server keeps the dashboard logged in; a logout before it does not come back', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-session-restart-'));
+  try {
+    let vigil = await startTestVigil({}, { dataDir, env: { VIGIL_ADMIN_PASSWORD: PASSWORD } });
+    const login = async () => {
+      const res = await fetch(`${vigil.url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+      return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0]!, csrf: ((await res.json()) as { csrf: string }).csrf };
+    };
+    const kept = await login();
+    const ended = await login();
+    assert.equal((await fetch(`${vigil.url}/api/v1/session`, { method: 'DELETE', headers: { cookie: ended.cookie, 'x-csrf-token': ended.csrf } })).status, 204);
+    await vigil.close();
+
+    vigil = await startTestVigil({}, { dataDir, env: { VIGIL_ADMIN_PASSWORD: PASSWORD } });
+    try {
+      const me = await fetch(`${vigil.url}/api/v1/session`, { headers: { cookie: kept.cookie } });
+      assert.equal(me.status, 200);
+      assert.equal(((await me.json()) as { csrf: string }).csrf, kept.csrf);
+      const note = await fetch(`${vigil.url}/api/v1/suppressions`, { method: 'POST', headers: { cookie: kept.cookie, 'x-csrf-token': kept.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ entity: '192.0.2.3' }) });
+      assert.equal(note.status, 201);
+      assert.equal((await fetch(`${vigil.url}/api/v1/session`, { headers: { cookie: ended.cookie } })).status, 401);
+    } finally {
+      await vigil.close();
+    }
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

@@ -1,6 +1,10 @@
 // Browser sessions for the dashboard: an opaque id in an HttpOnly, SameSite=Strict cookie, a CSRF token per session
 // (sent back in a header on every state change), idle and absolute expiry, and a brake on password guessing.
+// Sessions are kept in `sessions.json` in the data dir, by the SHA-256 of their id only, so a restart logs nobody out
+// and the file gives no one a usable session.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import type { Credentials, Principal } from '../auth/credentials.js';
@@ -15,6 +19,10 @@ export interface SessionOptions {
   maxAgeMs: number;
   /** Wall-clock time (sessions expire in real time, not event time). */
   now?: () => number;
+  /** Where sessions outlive a restart; without it they live in memory only. */
+  file?: string;
+  /** How often `lastSeen` changes are written (login and logout are written at once). Default 60 s. */
+  flushMs?: number;
 }
 
 export interface Session {
@@ -22,6 +30,22 @@ export interface Session {
   csrf: string;
   created: number;
   lastSeen: number;
+  /** A digest of the user's password hash at login: a password change ends the user's sessions. */
+  password: string;
+}
+
+/** One line of sessions.json: the session without its CSRF token, which is derived from the id (not stored). */
+interface StoredSession {
+  key: string;
+  user: string;
+  created: number;
+  last_seen: number;
+  password: string;
+}
+
+interface SessionsFile {
+  version: 1;
+  sessions: StoredSession[];
 }
 
 /** Failed logins allowed per client address and user name within the window before logins are refused for a while. */
@@ -41,6 +65,16 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
+/** The CSRF token of a session: derived from its secret id, so the file on disk holds neither. */
+function csrfFor(id: string): string {
+  return createHash('sha256').update(`vigil csrf\n${id}`).digest('base64url');
+}
+
+/** A short digest of a stored password hash, to notice a password change without keeping the hash itself. */
+function passwordMark(hash: string): string {
+  return createHash('sha256').update(hash).digest('hex').slice(0, 32);
+}
+
 function equalSecrets(a: string, b: string): boolean {
   const x = createHash('sha256').update(a).digest();
   const y = createHash('sha256').update(b).digest();
@@ -52,12 +86,78 @@ export class SessionStore {
   private readonly sessions = new Map<string, Session>();
   private readonly failures = new Map<string, { count: number; since: number }>();
   private readonly now: () => number;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly credentials: Credentials,
     private readonly options: SessionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    if (options.file) {
+      this.load(options.file);
+      this.timer = setInterval(() => this.flush(), options.flushMs ?? 60_000);
+      this.timer.unref();
+    }
+  }
+
+  /** Reads the sessions kept by the last run; a missing or unreadable file means nobody is logged in. */
+  private load(file: string): void {
+    let parsed: SessionsFile;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8')) as SessionsFile;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') console.error(`vigil: ${file} cannot be read (${(err as Error).message}); everyone logs in again`);
+      return;
+    }
+    const now = this.now();
+    for (const s of Array.isArray(parsed?.sessions) ? parsed.sessions : []) {
+      if (typeof s?.key !== 'string' || !/^[0-9a-f]{64}$/.test(s.key) || typeof s.user !== 'string') continue;
+      if (typeof s.created !== 'number' || typeof s.last_seen !== 'number' || typeof s.password !== 'string') continue;
+      if (this.expired({ created: s.created, lastSeen: s.last_seen }, now)) continue;
+      // The CSRF token is filled in when the session's id is next presented (get()).
+      this.sessions.set(s.key, { user: s.user, csrf: '', created: s.created, lastSeen: s.last_seen, password: s.password });
+    }
+  }
+
+  /** Writes every live session (atomically: a crash leaves the old file or the new one, never half of one). */
+  private save(): void {
+    const file = this.options.file;
+    if (!file) return;
+    this.dirty = false;
+    const body: SessionsFile = {
+      version: 1,
+      sessions: [...this.sessions].map(([key, s]) => ({ key, user: s.user, created: s.created, last_seen: s.lastSeen, password: s.password })),
+    };
+    try {
+      mkdirSync(dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(body) + '\n', { mode: 0o600 });
+      const fd = openSync(tmp, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, file);
+    } catch (err) {
+      // Sessions still work from memory; the next change tries again.
+      this.dirty = true;
+      console.error(`vigil: could not write ${file}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Writes pending changes (last-seen times, expiries). */
+  flush(): void {
+    if (this.dirty) this.save();
+  }
+
+  /** Writes what is pending and stops the timer (server shutdown). */
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+
+  private expired(s: { created: number; lastSeen: number }, now: number): boolean {
+    return now - s.lastSeen > this.options.idleMs || now - s.created > this.options.maxAgeMs;
   }
 
   private static key(id: string): string {
@@ -83,13 +183,15 @@ export class SessionStore {
     this.failures.delete(throttleKey);
     this.sweep(now);
     const id = randomBytes(32).toString('base64url');
-    const session: Session = { user: principal.name, csrf: randomBytes(24).toString('base64url'), created: now, lastSeen: now };
+    const session: Session = { user: principal.name, csrf: csrfFor(id), created: now, lastSeen: now, password: passwordMark(this.credentials.findUser(principal.name)?.password ?? '') };
     this.sessions.set(SessionStore.key(id), session);
+    this.save();
     return { id, session, principal };
   }
 
+  /** Ends a session for good: written at once, so a restart right after does not bring it back. */
   logout(id: string): void {
-    this.sessions.delete(SessionStore.key(id));
+    if (this.sessions.delete(SessionStore.key(id))) this.save();
   }
 
   /** The live session a cookie value names, refreshed; undefined when unknown or expired. */
@@ -99,11 +201,14 @@ export class SessionStore {
     const session = this.sessions.get(key);
     if (!session) return undefined;
     const now = this.now();
-    if (now - session.lastSeen > this.options.idleMs || now - session.created > this.options.maxAgeMs) {
+    if (this.expired(session, now)) {
       this.sessions.delete(key);
+      this.dirty = true;
       return undefined;
     }
     session.lastSeen = now;
+    session.csrf ||= csrfFor(id);
+    this.dirty = true;
     return session;
   }
 
@@ -112,7 +217,8 @@ export class SessionStore {
     const session = this.get(id);
     if (!session) return undefined;
     const user = this.credentials.findUser(session.user);
-    if (!user || user.disabled) {
+    // Removed, disabled, or given a new password (`vigil user passwd`): whoever was logged in must log in again.
+    if (!user || user.disabled || passwordMark(user.password) !== session.password) {
       this.logout(id);
       return undefined;
     }
@@ -146,7 +252,7 @@ export class SessionStore {
   private sweep(now: number): void {
     if (this.sessions.size < MAX_SESSIONS / 2) return;
     for (const [key, s] of this.sessions) {
-      if (now - s.lastSeen > this.options.idleMs || now - s.created > this.options.maxAgeMs) this.sessions.delete(key);
+      if (this.expired(s, now)) this.sessions.delete(key);
     }
     // Still full: the least recently used sessions go.
     if (this.sessions.size >= MAX_SESSIONS) {

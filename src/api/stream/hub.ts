@@ -34,13 +34,15 @@ interface Connected {
 }
 
 /** Message names, which the page listens to with EventSource.addEventListener. */
-export type StreamEventName = 'hello' | 'rates' | 'alert' | 'anomaly' | 'health' | 'resync';
+export type StreamEventName = 'hello' | 'history' | 'rates' | 'alert' | 'anomaly' | 'health' | 'resync';
 
 const MAX_DATASETS_PER_TICK = 40;
 const MAX_ALERTS_PER_FLUSH = 200;
 const MAX_ANOMALIES_PER_TICK = 20;
 const REPLAY = 256;
 const STATS_EVERY_MS = 10_000;
+/** Rates messages kept for clients that connect later, so a chart of the last minutes has them at once (5 min). */
+const RATES_HISTORY = 300;
 
 /** One SSE message (WHATWG HTML §9.2): data lines cannot hold a newline, and JSON.stringify never emits one. */
 export function sseMessage(event: StreamEventName, data: unknown, id?: number): string {
@@ -55,6 +57,7 @@ export class StreamHub {
   private datasets = new Map<string, number>();
   private total = 0;
   private anomalies: unknown[] = [];
+  private readonly ratesHistory: unknown[] = [];
   private anomalyOverflow = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private alertTimer: NodeJS.Timeout | undefined;
@@ -94,6 +97,7 @@ export class StreamHub {
     res.on('close', () => this.clients.delete(entry));
     // The browser reconnects on its own after `retry` ms (WHATWG HTML §9.2.4).
     let text = 'retry: 2000\n\n' + sseMessage('hello', hello);
+    if (this.ratesHistory.length > 0) text += sseMessage('history', { rates: this.ratesHistory });
     if (lastId !== undefined) {
       const oldest = this.recent[0]?.id;
       if (oldest !== undefined && lastId < oldest - 1) text += sseMessage('resync', { reason: 'missed messages: reload lists' });
@@ -180,7 +184,10 @@ export class StreamHub {
     const total = this.total;
     this.datasets = new Map();
     this.total = 0;
-    this.broadcast('rates', { at: new Date().toISOString(), interval_ms: 1000, total, datasets, queue_depth: this.options.pipeline.queueDepth });
+    const rates = { at: new Date().toISOString(), interval_ms: 1000, total, datasets, queue_depth: this.options.pipeline.queueDepth };
+    this.ratesHistory.push(rates);
+    if (this.ratesHistory.length > RATES_HISTORY) this.ratesHistory.shift();
+    this.broadcast('rates', rates);
     if (this.anomalies.length > 0) {
       this.broadcast('anomaly', { anomalies: this.anomalies, more: this.anomalyOverflow });
       this.anomalies = [];

@@ -89,8 +89,12 @@ test('the stream sends hello, per-dataset rates each second, new and updated ale
     assert.equal((updated.data as { alert: { count: number } }).alert.count, 2);
     stream.close();
 
-    // A client that comes back names the last message it saw and gets the ones after it.
+    // A client that comes back names the last message it saw and gets the ones after it, and the rates of the last
+    // minutes at once (a chart of them needs no waiting).
     const again = await openStream(vigil, { 'last-event-id': created.id! });
+    const history = (await again.next('history')).data as { rates: { total: number; datasets: Record<string, number> }[] };
+    assert.ok(history.rates.length >= 1);
+    assert.ok(history.rates.some((r) => r.datasets.app === 2 && r.datasets.web === 1));
     const replayed = await again.next('alert');
     assert.equal(replayed.id, updated.id);
     again.close();

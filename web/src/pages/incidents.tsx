@@ -105,6 +105,7 @@ export function IncidentPage(props: { id: string; me: Me }) {
   }, [props.id]);
   const [incident, setIncident] = useState<Incident | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
+  const [note, setNote] = useState('');
   useEffect(() => setIncident(loaded.data?.incident), [loaded.data]);
   if (loaded.error) return <Failure error={loaded.error} what="Incidents" />;
   if (!incident || !loaded.data) return <Loading what="the incident" />;
@@ -190,6 +191,23 @@ export function IncidentPage(props: { id: string; me: Me }) {
               <button type="button" class="btn btn-ghost btn-sm" onClick={() => void patch({ assignee: props.me.user })}>
                 Assign to me {incident.assignee ? `(now ${incident.assignee})` : ''}
               </button>
+              <form
+                class="stack"
+                onSubmit={async (e) => {
+                  e.preventDefault();
+                  if (!note.trim()) return;
+                  await patch({ note: note.trim() });
+                  setNote('');
+                }}
+              >
+                <label class="field-label" for="incident-note">
+                  Note
+                </label>
+                <textarea id="incident-note" rows={3} value={note} placeholder="What did you find? What was done?" onInput={(e) => setNote((e.currentTarget as HTMLTextAreaElement).value)} />
+                <button type="submit" class="btn btn-primary btn-sm" data-testid="incident-add-note" disabled={!note.trim()}>
+                  Add note
+                </button>
+              </form>
             </Panel>
           ) : null}
           <Panel title="History">

@@ -1,5 +1,7 @@
 // Threat map: where events with a geolocated source come from, drawn offline (Natural Earth shapes from world-atlas,
 // projected with d3-geo into SVG), origins sized by count, great-circle arcs to the targeted hosts, a table beside.
+// A source with coordinates (a city database) is drawn there; one with only a country (the bundled database) at the
+// country's centre.
 import { geoGraticule10, geoNaturalEarth1, geoPath } from 'd3-geo';
 import { feature } from 'topojson-client';
 import type { FeatureCollection, Geometry } from 'geojson';
@@ -12,6 +14,15 @@ import { setParams, useLocation } from '../lib/router.js';
 import type { EcsDoc, SearchResult, Top } from '../lib/types.js';
 import { FilterBar, isRelative, timeParams, useFilters } from '../components/filters.js';
 import { BarList, Empty, Failure, Loading, Panel } from '../components/ui.js';
+import { countryLocator } from '../lib/countries.js';
+
+/** Quick filters: everything, or only what looks like an attack. */
+const PRESETS = [
+  { label: 'All events', q: '' },
+  { label: 'Sources of alerts', q: 'event.dataset:vigil.alert' },
+  { label: 'Failed logins', q: 'event.category:authentication AND event.outcome:failure' },
+  { label: 'Web requests refused or failing', q: 'http.response.status_code>=400' },
+];
 
 const W = 960;
 const H = 480;
@@ -47,16 +58,29 @@ function num2(v: unknown): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
-function aggregate(events: EcsDoc[], home: [number, number]) {
+/** Keys of a count map, most frequent first. */
+function byCount(counts: Map<string, number>): string[] {
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([k]) => k);
+}
+
+function aggregate(events: EcsDoc[], home: [number, number], locate: (code: string) => [number, number] | undefined) {
   const origins = new Map<string, Origin>();
   const targets = new Map<string, Target>();
   for (const e of events) {
-    const lat = num2(field(e, 'source.geo.location.lat'));
-    const lon = num2(field(e, 'source.geo.location.lon'));
-    if (lat === undefined || lon === undefined || Math.abs(lat) > 90 || Math.abs(lon) > 180) continue;
-    const key = `${lat.toFixed(1)},${lon.toFixed(1)}`;
+    let lat = num2(field(e, 'source.geo.location.lat'));
+    let lon = num2(field(e, 'source.geo.location.lon'));
+    const country = show(field(e, 'source.geo.country_iso_code'));
+    let key: string;
+    if (lat !== undefined && lon !== undefined && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+      key = `${lat.toFixed(1)},${lon.toFixed(1)}`;
+    } else {
+      const at = /^[A-Za-z]{2}$/.test(country) ? locate(country) : undefined;
+      if (!at) continue;
+      [lat, lon] = at;
+      key = `country:${country.toUpperCase()}`;
+    }
     let o = origins.get(key);
-    if (!o) origins.set(key, (o = { key, lat, lon, count: 0, country: show(field(e, 'source.geo.country_iso_code')) || show(field(e, 'source.geo.country_name')), ips: new Map(), targets: new Map() }));
+    if (!o) origins.set(key, (o = { key, lat, lon, count: 0, country: country || show(field(e, 'source.geo.country_name')), ips: new Map(), targets: new Map() }));
     o.count++;
     const ip = show(field(e, 'source.ip'));
     if (ip) o.ips.set(ip, (o.ips.get(ip) ?? 0) + 1);
@@ -90,7 +114,8 @@ export function MapPage() {
   useLive('tick', () => isRelative(filters) && refresh());
   const q = effectiveQuery(filters.q, filters.host);
   const t = timeParams(filters);
-  const geoQuery = q ? `(${q}) AND source.geo.location.lat:*` : 'source.geo.location.lat:*';
+  const located = '(source.geo.location.lat:* OR source.geo.country_iso_code:*)';
+  const geoQuery = q ? `(${q}) AND ${located}` : located;
 
   const shapes = useLoad(() => loadWorld(), []);
   const data = useLoad(
@@ -106,7 +131,8 @@ export function MapPage() {
 
   const projection = useMemo(() => geoNaturalEarth1().fitExtent([[8, 8], [W - 8, H - 8]], { type: 'Sphere' }), []);
   const path = useMemo(() => geoPath(projection), [projection]);
-  const agg = useMemo(() => (data.data ? aggregate(data.data.sample.events, home) : undefined), [data.data, home[0], home[1]]);
+  const locate = useMemo(() => (shapes.data ? countryLocator(shapes.data) : undefined), [shapes.data]);
+  const agg = useMemo(() => (data.data && locate ? aggregate(data.data.sample.events, home, locate) : undefined), [data.data, locate, home[0], home[1]]);
   const max = Math.max(1, ...(agg?.origins.map((o) => o.count) ?? [1]));
 
   return (
@@ -115,7 +141,23 @@ export function MapPage() {
         <h1>Threat map</h1>
         <span class="muted small">Origins of events with a geolocated source address; hosts without a location are drawn at the home point (set it with ?home=lat,lon).</span>
       </header>
-      <FilterBar filters={filters} error={data.error?.id === 'bad_query' ? data.error.message : undefined} />
+      <FilterBar
+        filters={filters}
+        error={data.error?.id === 'bad_query' ? data.error.message : undefined}
+        extra={
+          <select aria-label="Show" data-testid="map-preset" value={PRESETS.find((p) => p.q === filters.q)?.q ?? 'custom'} onChange={(e) => {
+              const v = (e.currentTarget as HTMLSelectElement).value;
+              if (v !== 'custom') setParams({ q: v || null });
+            }}>
+            {PRESETS.map((p) => (
+              <option key={p.q} value={p.q}>
+                {p.label}
+              </option>
+            ))}
+            {PRESETS.some((p) => p.q === filters.q) ? null : <option value="custom">Your query</option>}
+          </select>
+        }
+      />
       <div class="grid grid-map">
         <Panel title={agg ? `${num(agg.origins.length)} origins · ${num(data.data?.sample.events.length ?? 0)} events sampled of ${num(data.data?.sample.total ?? 0)}` : 'Origins'}>
           {shapes.error ? (
@@ -170,8 +212,8 @@ export function MapPage() {
               {hover ? (
                 <div class="map-tip">
                   <strong>{hover.country || 'unknown country'}</strong> · {num(hover.count)} events
-                  <div class="muted small">{[...hover.ips.keys()].slice(0, 5).join(', ')}</div>
-                  <div class="muted small">→ {[...hover.targets.keys()].slice(0, 5).join(', ')}</div>
+                  <div class="muted small">{byCount(hover.ips).slice(0, 5).join(', ')}</div>
+                  <div class="muted small">→ {byCount(hover.targets).slice(0, 5).join(', ')}</div>
                 </div>
               ) : null}
               {agg && agg.origins.length === 0 ? <div class="map-empty">No geolocated sources in this range.</div> : null}
@@ -207,9 +249,12 @@ export function MapPage() {
                   {agg.origins.slice(0, 15).map((o) => (
                     <tr key={o.key} onMouseEnter={() => setHover(o)} onMouseLeave={() => setHover(null)}>
                       <td>{o.country || '?'}</td>
-                      <td class="mono small">{[...o.ips.keys()].slice(0, 2).join(', ')}{o.ips.size > 2 ? ` +${o.ips.size - 2}` : ''}</td>
+                      <td class="mono small">
+                        {byCount(o.ips).slice(0, 2).join(', ')}
+                        {o.ips.size > 2 ? ` +${o.ips.size - 2}` : ''}
+                      </td>
                       <td class="num">{num(o.count)}</td>
-                      <td class="small">{[...o.targets.keys()].slice(0, 2).join(', ')}</td>
+                      <td class="small">{byCount(o.targets).slice(0, 2).join(', ')}</td>
                     </tr>
                   ))}
                 </tbody>

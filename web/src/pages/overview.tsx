@@ -1,14 +1,15 @@
 // Overview: events over time per dataset, alerts by severity, open incidents, top sources, users and hosts, anomaly
 // scores against their thresholds, newest alerts. Only aggregates are requested, so it stays fast on big stores.
 import { useMemo, useState } from 'preact/hooks';
-import { api, ApiError, qs } from '../lib/api.js';
+import { api, qs } from '../lib/api.js';
 import { ago, effectiveQuery, num, term } from '../lib/format.js';
 import { useLive, useLoad, useThrottle } from '../lib/hooks.js';
 import { setParams, withFilters } from '../lib/router.js';
 import { live } from '../lib/stream.js';
 import type { Alert, EcsDoc, Histogram, SearchResult, Top } from '../lib/types.js';
 import { SEVERITIES } from '../lib/types.js';
-import { Chart, colorFor } from '../components/chart.js';
+import { Chart, colorFor, type ChartSeries } from '../components/chart.js';
+import type { ModelInfo } from './models.js';
 import { FilterBar, isRelative, timeParams, useFilters, type Filters } from '../components/filters.js';
 import { BarList, Empty, Failure, Link, Loading, Panel, SeverityBadge, Stat } from '../components/ui.js';
 
@@ -16,37 +17,26 @@ const TOP_DATASETS = 6;
 
 interface Series {
   data: (number | null)[][];
-  series: { label: string; color: string }[];
+  series: ChartSeries[];
   total: number;
   interval: number;
 }
 
+/** Events per second over the range, one series per frequent dataset and one for the rest: a single query. */
 async function eventsOverTime(f: Filters, signal: AbortSignal): Promise<Series> {
   const q = effectiveQuery(f.q, f.host);
-  const t = timeParams(f);
-  const top = await api<Top>(`/api/v1/events/top${qs({ field: 'event.dataset', size: TOP_DATASETS, q, ...t })}`, { signal });
-  const names = top.values.map((v) => v.value);
-  const all = api<Histogram>(`/api/v1/events/histogram${qs({ q, buckets: 72, ...t })}`, { signal });
-  const first = await all;
-  const per = await Promise.all(
-    names.map((name) => api<Histogram>(`/api/v1/events/histogram${qs({ q: q ? `(${q}) AND ${term('event.dataset', name)}` : term('event.dataset', name), interval: `${first.interval / 1000}s`, ...t })}`, { signal })),
-  );
-  const xs = first.buckets.map((b) => Date.parse(b.key) / 1000);
-  const total = first.buckets.reduce((s, b) => s + b.count, 0);
-  const perSecond = 1000 / first.interval;
-  const data: (number | null)[][] = [xs];
-  const series: { label: string; color: string }[] = [];
-  per.forEach((h, i) => {
-    const byKey = new Map(h.buckets.map((b) => [Date.parse(b.key) / 1000, b.count]));
-    data.push(xs.map((x) => (byKey.get(x) ?? 0) * perSecond));
-    series.push({ label: names[i]!, color: colorFor(names[i]!) });
-  });
-  const shown = per.reduce((s, h) => s + h.buckets.reduce((a, b) => a + b.count, 0), 0);
-  if (shown < total) {
-    data.push(first.buckets.map((b, i) => Math.max(0, b.count - per.reduce((s, h) => s + (h.buckets[i]?.count ?? 0), 0)) * perSecond));
-    series.push({ label: 'other', color: '#64748b' });
+  const h = await api<Histogram>(`/api/v1/events/histogram${qs({ q, buckets: 72, by: 'event.dataset', size: TOP_DATASETS, ...timeParams(f) })}`, { signal });
+  const names = h.by?.values ?? [];
+  const perSecond = 1000 / h.interval;
+  const data: (number | null)[][] = [h.buckets.map((b) => Date.parse(b.key) / 1000)];
+  const series: ChartSeries[] = names.map((name) => ({ label: name, color: colorFor(name) }));
+  names.forEach((_, i) => data.push(h.buckets.map((b) => (b.counts?.[i] ?? 0) * perSecond)));
+  const rest = h.buckets.map((b) => b.count - (b.counts ?? []).reduce((a, c) => a + c, 0));
+  if (rest.some((n) => n > 0)) {
+    data.push(rest.map((n) => n * perSecond));
+    series.push({ label: names.length > 0 ? 'other' : 'events', color: '#64748b' });
   }
-  return { data, series, total, interval: first.interval };
+  return { data, series, total: h.buckets.reduce((s, b) => s + b.count, 0), interval: h.interval };
 }
 
 function TopPanel(props: { title: string; field: string; filters: Filters; tick: number }) {
@@ -56,7 +46,7 @@ function TopPanel(props: { title: string; field: string; filters: Filters; tick:
     [props.field, filters.q, filters.from, filters.to, filters.host, props.tick],
   );
   return (
-    <Panel title={props.title} actions={<span class="muted small">{props.field}</span>}>
+    <Panel title={props.title} testid={`top-${props.field}`} actions={<span class="muted small">{props.field}</span>}>
       {top.error ? (
         <Failure error={top.error} what={props.title} />
       ) : !top.data ? (
@@ -71,6 +61,7 @@ function TopPanel(props: { title: string; field: string; filters: Filters; tick:
 function LiveRate() {
   const [rates, setRates] = useState(() => live.rates.slice(-300));
   useLive('rates', () => setRates(live.rates.slice(-300)));
+  useLive('history', () => setRates(live.rates.slice(-300)));
   const data = useMemo(() => {
     const names = new Set<string>();
     for (const r of rates) for (const k of Object.keys(r.datasets)) names.add(k);
@@ -86,11 +77,14 @@ function LiveRate() {
   return <Chart data={data.data} series={data.series} height={150} />;
 }
 
-function SeverityBreakdown(props: { tick: number }) {
+function SeverityBreakdown(props: { filters: Filters; tick: number }) {
+  const { filters } = props;
   const counts = useLoad(
     async (signal) =>
-      Promise.all(SEVERITIES.map(async (s) => ({ severity: s, count: (await api<{ total: number }>(`/api/v1/alerts${qs({ severity: s, status: 'open,acknowledged', limit: 1 })}`, { signal })).total }))),
-    [props.tick],
+      Promise.all(
+        SEVERITIES.map(async (s) => ({ severity: s, count: (await api<{ total: number }>(`/api/v1/alerts${qs({ severity: s, status: 'open,acknowledged', limit: 1, ...timeParams(filters) })}`, { signal })).total })),
+      ),
+    [filters.from, filters.to, props.tick],
   );
   if (counts.error) return <Failure error={counts.error} what="alerts" />;
   if (!counts.data) return <Loading />;
@@ -99,7 +93,7 @@ function SeverityBreakdown(props: { tick: number }) {
     <ul class="sevbars">
       {counts.data.map((c) => (
         <li key={c.severity}>
-          <Link href={`/alerts?severity=${c.severity}&status=open,acknowledged`}>
+          <Link href={`/alerts?severity=${c.severity}&status=open,acknowledged`} testid={`severity-${c.severity}`}>
             <SeverityBadge severity={c.severity} />
             <span class="sevbar-track">
               <span class={`sevbar-fill sevbg-${c.severity}`} style={{ width: `${(c.count / max) * 100}%` }} />
@@ -117,9 +111,9 @@ function Anomalies(props: { filters: Filters; tick: number }) {
   const loaded = useLoad(async (signal) => {
     const [events, models] = await Promise.all([
       api<SearchResult>(`/api/v1/events${qs({ q: 'event.dataset:vigil.anomaly', limit: 1000, ...timeParams(filters) })}`, { signal }),
-      api<{ models?: { id: string; threshold?: number; alert_threshold?: number }[] }>('/api/v1/models', { signal }).catch((e: unknown) => (e instanceof ApiError ? { models: [] } : Promise.reject(e))),
+      api<{ models: ModelInfo[] }>('/api/v1/models', { signal }),
     ]);
-    return { events: events.events, models: models.models ?? [] };
+    return { events: events.events, models: models.models };
   }, [filters.from, filters.to, props.tick]);
   if (loaded.error) return <Failure error={loaded.error} what="anomalies" />;
   if (!loaded.data) return <Loading />;
@@ -127,16 +121,22 @@ function Anomalies(props: { filters: Filters; tick: number }) {
     .map((e: EcsDoc) => ({ x: Date.parse(e['@timestamp']) / 1000, y: Number((e as { vigil?: { score?: number } }).vigil?.score), model: String((e as { rule?: { id?: string } }).rule?.id ?? 'model') }))
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
     .sort((a, b) => a.x - b.x);
-  if (points.length === 0) return <Empty>No anomaly scores in this range. Models record every scored outlier here.</Empty>;
-  const models = [...new Set(points.map((p) => p.model))].slice(0, 5);
+  if (points.length === 0) {
+    const ready = loaded.data.models.filter((m) => m.model).length;
+    return <Empty>No anomaly scores in this range. {ready === 0 ? 'The models are still collecting samples to train on.' : 'Scores above a model\'s anomaly threshold are recorded here.'}</Empty>;
+  }
+  const ids = [...new Set(points.map((p) => p.model))].slice(0, 5);
   const xs = points.map((p) => p.x);
-  const thresholds = models.map((m) => loaded.data!.models.find((x) => x.id === m)).map((m) => m?.alert_threshold ?? m?.threshold);
-  const data: (number | null)[][] = [xs, ...models.map((m) => points.map((p) => (p.model === m ? p.y : null)))];
-  const series = models.map((m) => ({ label: m, color: colorFor(m) }));
-  thresholds.forEach((t, i) => {
-    if (t === undefined) return;
-    data.push(xs.map(() => t));
-    series.push({ label: `${models[i]} threshold`, color: '#f87171', dashed: true } as { label: string; color: string });
+  const data: (number | null)[][] = [xs, ...ids.map((m) => points.map((p) => (p.model === m ? p.y : null)))];
+  const series: ChartSeries[] = ids.map((m) => ({ label: loaded.data!.models.find((x) => x.id === m)?.title ?? m, color: colorFor(m) }));
+  // Each model's alerting threshold (the score from which its anomalies become alerts), dashed in its colour.
+  ids.forEach((m) => {
+    const model = loaded.data!.models.find((x) => x.id === m);
+    const level = ({ low: 'low', medium: 'medium', high: 'high', critical: 'critical' } as const)[model?.alert_severity as 'low'] ?? 'low';
+    const at = model?.model?.thresholds[level];
+    if (at === undefined) return;
+    data.push(xs.map(() => at));
+    series.push({ label: `${model!.title}: alerts from`, color: colorFor(m), dashed: true });
   });
   return <Chart data={data} series={series} kind="points" height={180} yRange={[0, 1]} />;
 }
@@ -151,8 +151,9 @@ export function OverviewPage() {
   useLive('rates', (r) => setLiveRate(r.total));
 
   const overTime = useLoad((signal) => eventsOverTime(filters, signal), [filters.q, filters.from, filters.to, filters.host, tick]);
-  const alerts = useLoad((signal) => api<{ total: number; alerts: Alert[] }>(`/api/v1/alerts${qs({ limit: 8, status: 'open,acknowledged' })}`, { signal }), [tick]);
-  const incidents = useLoad((signal) => api<{ total: number }>(`/api/v1/incidents${qs({ status: 'open', limit: 1 })}`, { signal }), [tick]);
+  // Alerts and incidents are not events: the time range picks those active in it; host and query do not apply.
+  const alerts = useLoad((signal) => api<{ total: number; alerts: Alert[] }>(`/api/v1/alerts${qs({ limit: 8, status: 'open,acknowledged', ...timeParams(filters) })}`, { signal }), [filters.from, filters.to, tick]);
+  const incidents = useLoad((signal) => api<{ total: number }>(`/api/v1/incidents${qs({ status: 'open', limit: 1, ...timeParams(filters) })}`, { signal }), [filters.from, filters.to, tick]);
 
   return (
     <div class="page" data-testid="page-overview">
@@ -166,14 +167,15 @@ export function OverviewPage() {
         <Stat
           label="Open alerts"
           value={alerts.data ? num(alerts.data.total) : alerts.error ? '–' : '…'}
+          hint="active in the range"
           tone={alerts.data && alerts.data.alerts.some((a) => a.severity === 'critical' || a.severity === 'high') ? 'bad' : undefined}
           testid="stat-alerts"
         />
-        <Stat label="Open incidents" value={incidents.data ? num(incidents.data.total) : incidents.error ? (incidents.error.status === 404 ? 'n/a' : '–') : '…'} hint={incidents.error?.status === 404 ? 'not available yet' : undefined} />
+        <Stat label="Open incidents" value={incidents.data ? <Link href="/incidents">{num(incidents.data.total)}</Link> : incidents.error ? '–' : '…'} hint="active in the range" testid="stat-incidents" />
       </div>
 
       <div class="grid grid-2-1">
-        <Panel title="Events per second by dataset" actions={overTime.data ? <span class="muted small">bucket {overTime.data.interval / 1000}s</span> : null}>
+        <Panel title="Events per second by dataset" testid="events-over-time" actions={overTime.data ? <span class="muted small">bucket {overTime.data.interval / 1000}s</span> : null}>
           {overTime.error && overTime.error.id !== 'bad_query' ? (
             <Failure error={overTime.error} what="events" />
           ) : !overTime.data ? (
@@ -184,8 +186,8 @@ export function OverviewPage() {
             <Chart data={overTime.data.data} series={overTime.data.series} height={220} onSelect={(from, to) => setParams({ from: new Date(from).toISOString(), to: new Date(to).toISOString() })} />
           )}
         </Panel>
-        <Panel title="Open alerts by severity">
-          <SeverityBreakdown tick={tick} />
+        <Panel title="Open alerts by severity" actions={<span class="muted small">active in the range</span>}>
+          <SeverityBreakdown filters={filters} tick={tick} />
         </Panel>
       </div>
 
@@ -223,7 +225,7 @@ export function OverviewPage() {
         <TopPanel title="Top hosts" field="host.name" filters={filters} tick={tick} />
       </div>
 
-      <Panel title="Anomaly scores" actions={<Link href={withFilters('/models')}>Models →</Link>}>
+      <Panel title="Anomaly scores" testid="anomaly-scores" actions={<Link href={withFilters('/models')}>Models →</Link>}>
         <Anomalies filters={filters} tick={tick} />
       </Panel>
     </div>

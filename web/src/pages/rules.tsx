@@ -1,6 +1,7 @@
-// Rules: every detection rule with its hits, enable/disable (admins), the rule text, hits over time, and a tester
-// that runs a rule over sample events. The rules API may not exist yet on this server; the page says so.
-import { useState } from 'preact/hooks';
+// Rules: every detection rule with its hits (since start, and its alerts over the last 7 days), enable/disable
+// (admins), the rule's file, and a tester that runs the rule — or an edited copy of it — over sample events without
+// touching the live rules.
+import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, qs } from '../lib/api.js';
 import { label, num, term } from '../lib/format.js';
 import { useLoad } from '../lib/hooks.js';
@@ -8,40 +9,174 @@ import { setParams, useLocation } from '../lib/router.js';
 import type { Histogram, Me, Top } from '../lib/types.js';
 import { Chart } from '../components/chart.js';
 import { Empty, Failure, Link, Loading, Panel, SeverityBadge } from '../components/ui.js';
+import { canTriage } from './alerts.js';
 
+/** One rule as GET /api/v1/rules lists it (RuleInfo in src/detect/rules/engine.ts); GET /api/v1/rules/:id adds `text`. */
 export interface Rule {
   id: string;
-  title?: string;
-  level?: string;
-  severity?: string;
-  enabled?: boolean;
+  title: string;
+  kind: 'sigma' | 'correlation' | 'baseline';
+  level: string;
+  status?: string;
   author?: string;
-  path?: string;
-  description?: string;
-  tags?: string[];
-  text?: string;
-  yaml?: string;
-  source?: string;
-  kind?: string;
+  path: string;
+  line: number;
+  logsource?: string;
+  enabled: boolean;
+  hits: number;
+  inactive?: string;
+  silent: boolean;
+  text?: string | null;
+}
+
+interface TestAnswer {
+  rules: Rule[];
+  problems: { line: number; message: string }[];
+  inactive: string[];
+  matches: { index: number; rule: string; kind: string; reason: string; entity: { field: string; value: string } | null; silent: boolean }[];
+}
+
+/** An example event to start from; paste real ones from an event's JSON tab in Logs. */
+const SAMPLE_EVENTS = '{"event":{"dataset":"sshd","action":"ssh_login","outcome":"failure"},"source":{"ip":"203.0.113.7"},"user":{"name":"root"}}';
+
+function Tester(props: { rule: Rule; text: string }) {
+  const [ruleText, setRuleText] = useState(props.text);
+  const [sample, setSample] = useState(SAMPLE_EVENTS);
+  const [answer, setAnswer] = useState<TestAnswer | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    setRuleText(props.text);
+    setAnswer(undefined);
+    setError(undefined);
+  }, [props.rule.id, props.text]);
+  return (
+    <Panel title="Test this rule" actions={<span class="muted small">runs a copy: the live rules do not change</span>}>
+      <form
+        class="stack"
+        data-testid="rule-tester"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setAnswer(undefined);
+          setError(undefined);
+          let events: Record<string, unknown>[];
+          try {
+            events = sample
+              .split('\n')
+              .map((l) => l.trim())
+              .filter(Boolean)
+              .map((l) => JSON.parse(l) as Record<string, unknown>);
+          } catch (err) {
+            setError(`Events must be one JSON object per line: ${(err as Error).message}`);
+            return;
+          }
+          setBusy(true);
+          try {
+            setAnswer(await api<TestAnswer>('/api/v1/rules/test', { method: 'POST', body: { rule: ruleText, events } }));
+          } catch (err) {
+            setError(err instanceof ApiError ? err.message : 'The test failed');
+          } finally {
+            setBusy(false);
+          }
+        }}
+      >
+        <label class="field-label" for="rule-text">
+          Rule (YAML, editable)
+        </label>
+        <textarea id="rule-text" class="code-input" rows={10} spellcheck={false} value={ruleText} onInput={(e) => setRuleText((e.currentTarget as HTMLTextAreaElement).value)} />
+        <label class="field-label" for="rule-events">
+          Events (one ECS JSON object per line)
+        </label>
+        <textarea id="rule-events" class="code-input" rows={4} spellcheck={false} value={sample} onInput={(e) => setSample((e.currentTarget as HTMLTextAreaElement).value)} />
+        <button type="submit" class="btn btn-primary btn-sm" disabled={busy}>
+          {busy ? 'Running…' : 'Run the rule'}
+        </button>
+      </form>
+      {error ? <div class="form-error">{error}</div> : null}
+      {answer ? (
+        <div class="stack" data-testid="tester-result">
+          {answer.problems.map((p, i) => (
+            <div key={i} class="form-error">
+              line {p.line}: {p.message}
+            </div>
+          ))}
+          {answer.inactive.map((reason, i) => (
+            <div key={i} class="banner banner-warn">
+              {reason}
+            </div>
+          ))}
+          <div>
+            <strong>{answer.matches.length === 0 ? 'No match.' : `${answer.matches.length} ${answer.matches.length === 1 ? 'match' : 'matches'}`}</strong>{' '}
+            <span class="muted small">
+              {answer.rules.length} {answer.rules.length === 1 ? 'rule' : 'rules'} loaded from the text
+            </span>
+          </div>
+          {answer.matches.length > 0 ? (
+            <table class="table table-compact">
+              <tbody>
+                {answer.matches.map((m, i) => (
+                  <tr key={i}>
+                    <td class="num">event {m.index + 1}</td>
+                    <td>
+                      {m.rule} {m.silent ? <span class="pill pill-muted">feeds a correlation</span> : null}
+                    </td>
+                    <td>{m.reason}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+        </div>
+      ) : null}
+    </Panel>
+  );
 }
 
 function RuleDetail(props: { rule: Rule; me: Me; onChange: (r: Rule) => void }) {
   const { rule } = props;
+  const detail = useLoad((signal) => api<Rule>(`/api/v1/rules/${encodeURIComponent(rule.id)}`, { signal }), [rule.id]);
   const hits = useLoad(
     (signal) => api<Histogram>(`/api/v1/events/histogram${qs({ q: `event.dataset:vigil.alert AND ${term('rule.id', rule.id)}`, from: 'now-7d', buckets: 84 })}`, { signal }),
     [rule.id],
   );
-  const [sample, setSample] = useState('');
-  const [result, setResult] = useState<string | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const text = rule.text ?? rule.yaml ?? rule.source;
+  const text = detail.data?.text ?? undefined;
   return (
-    <div class="stack">
-      <Panel title={rule.title ?? rule.id} actions={<Link href={`/alerts?rule=${encodeURIComponent(rule.id)}&status=`}>Its alerts →</Link>}>
-        {rule.description ? <p>{rule.description}</p> : null}
-        {rule.author ? <p class="muted small">Author: {rule.author}</p> : null}
+    <div class="stack" data-testid="rule-detail">
+      <Panel title={rule.title} actions={<Link href={`/alerts?rule=${encodeURIComponent(rule.id)}&status=`}>Its alerts →</Link>}>
+        <dl class="facts">
+          <dt>Kind</dt>
+          <dd>
+            {label(rule.kind)} {rule.silent ? <span class="muted">(no alert of its own: it feeds a correlation)</span> : null}
+          </dd>
+          <dt>Level</dt>
+          <dd>
+            <SeverityBadge severity={rule.level} />
+          </dd>
+          {rule.logsource ? (
+            <>
+              <dt>Reads</dt>
+              <dd class="mono small">{rule.logsource}</dd>
+            </>
+          ) : null}
+          <dt>Author</dt>
+          <dd>{rule.author ?? '–'}</dd>
+          <dt>File</dt>
+          <dd class="mono small">
+            {rule.path}:{rule.line}
+          </dd>
+          <dt>Hits since start</dt>
+          <dd>{num(rule.hits)}</dd>
+          {rule.inactive ? (
+            <>
+              <dt>Inactive</dt>
+              <dd class="warn-text">{rule.inactive}</dd>
+            </>
+          ) : null}
+        </dl>
+        <div class="field-label">Its alerts, last 7 days</div>
         {hits.data ? (
-          <Chart data={[hits.data.buckets.map((b) => Date.parse(b.key) / 1000), hits.data.buckets.map((b) => b.count)]} series={[{ label: 'hits', color: '#f59e0b' }]} kind="bars" height={120} legend={false} />
+          <Chart data={[hits.data.buckets.map((b) => Date.parse(b.key) / 1000), hits.data.buckets.map((b) => b.count)]} series={[{ label: 'alerts', color: '#f59e0b' }]} kind="bars" height={110} legend={false} />
         ) : hits.error ? (
           <Failure error={hits.error} what="hits" />
         ) : (
@@ -51,49 +186,25 @@ function RuleDetail(props: { rule: Rule; me: Me; onChange: (r: Rule) => void }) 
           <button
             type="button"
             class="btn btn-sm"
+            data-testid="rule-toggle"
             onClick={async () => {
               setError(undefined);
               try {
-                props.onChange(await api<Rule>(`/api/v1/rules/${encodeURIComponent(rule.id)}`, { method: 'PATCH', body: { enabled: rule.enabled === false } }));
+                props.onChange(await api<Rule>(`/api/v1/rules/${encodeURIComponent(rule.id)}`, { method: 'PATCH', body: { enabled: !rule.enabled } }));
               } catch (err) {
                 setError(err instanceof ApiError ? err.message : 'failed');
               }
             }}
           >
-            {rule.enabled === false ? 'Enable' : 'Disable'}
+            {rule.enabled ? 'Disable' : 'Enable'}
           </button>
         ) : null}
         {error ? <div class="form-error">{error}</div> : null}
       </Panel>
-      <Panel title="Rule text">{text ? <pre class="code">{text}</pre> : <Empty>The server did not send the rule's text.</Empty>}</Panel>
-      <Panel title="Test this rule">
-        <form
-          class="stack"
-          onSubmit={async (e) => {
-            e.preventDefault();
-            setResult(undefined);
-            setError(undefined);
-            try {
-              const events = sample
-                .split('\n')
-                .map((l) => l.trim())
-                .filter(Boolean)
-                .map((l) => JSON.parse(l) as unknown);
-              const answer = await api<unknown>(`/api/v1/rules/${encodeURIComponent(rule.id)}/test`, { method: 'POST', body: { events } });
-              setResult(JSON.stringify(answer, null, 2));
-            } catch (err) {
-              setError(err instanceof ApiError ? (err.status === 404 ? 'The rule tester is not available yet on this server.' : err.message) : `Events must be NDJSON: ${(err as Error).message}`);
-            }
-          }}
-        >
-          <textarea rows={5} value={sample} onInput={(e) => setSample((e.currentTarget as HTMLTextAreaElement).value)} placeholder='One ECS event per line, e.g. {"event":{"dataset":"sshd","outcome":"failure"},"source":{"ip":"203.0.113.7"}}' />
-          <button type="submit" class="btn btn-primary btn-sm">
-            Run the rule
-          </button>
-        </form>
-        {error ? <div class="form-error">{error}</div> : null}
-        {result ? <pre class="code">{result}</pre> : null}
+      <Panel title="Rule text">
+        {detail.error ? <Failure error={detail.error} what="the rule" /> : !detail.data ? <Loading /> : text ? <pre class="code" data-testid="rule-text">{text}</pre> : <Empty>The rule's file cannot be read any more.</Empty>}
       </Panel>
+      {canTriage(props.me) && text ? <Tester rule={rule} text={text} /> : null}
     </div>
   );
 }
@@ -101,36 +212,23 @@ function RuleDetail(props: { rule: Rule; me: Me; onChange: (r: Rule) => void }) 
 export function RulesPage(props: { me: Me }) {
   const { params } = useLocation();
   const rules = useLoad((signal) => api<{ rules: Rule[] }>('/api/v1/rules', { signal }), []);
-  const hits = useLoad((signal) => api<Top>(`/api/v1/events/top${qs({ field: 'rule.id', size: 1000, q: 'event.dataset:vigil.alert', from: 'now-7d' })}`, { signal }), []);
+  const alerts = useLoad((signal) => api<Top>(`/api/v1/events/top${qs({ field: 'rule.id', size: 1000, q: 'event.dataset:vigil.alert', from: 'now-7d' })}`, { signal }), []);
   const [changed, setChanged] = useState<Record<string, Rule>>({});
-  const [filter, setFilter] = useState('');
-  const hitsOf = new Map(hits.data?.values.map((v) => [v.value, v.count]) ?? []);
-  const list = (rules.data?.rules ?? []).map((r) => changed[r.id] ?? r).filter((r) => !filter || `${r.id} ${r.title ?? ''} ${(r.tags ?? []).join(' ')}`.toLowerCase().includes(filter.toLowerCase()));
+  const filter = params.get('filter') ?? '';
+  const alertsOf = new Map(alerts.data?.values.map((v) => [v.value, v.count]) ?? []);
+  const list = (rules.data?.rules ?? [])
+    .map((r) => changed[r.id] ?? r)
+    .filter((r) => !filter || `${r.id} ${r.title} ${r.logsource ?? ''} ${r.path}`.toLowerCase().includes(filter.toLowerCase()));
   const selected = list.find((r) => r.id === params.get('rule'));
   return (
     <div class="page" data-testid="page-rules">
       <header class="page-head">
         <h1>Rules</h1>
-        <input class="search-small" placeholder="Filter rules" value={filter} onInput={(e) => setFilter((e.currentTarget as HTMLInputElement).value)} aria-label="Filter rules" />
+        <input class="search-small" placeholder="Filter rules" value={filter} onInput={(e) => setParams({ filter: (e.currentTarget as HTMLInputElement).value }, { replace: true })} aria-label="Filter rules" />
       </header>
       {rules.error ? (
         <Panel title="Detection rules">
           <Failure error={rules.error} what="The rules list" />
-          {hits.data && hits.data.values.length > 0 ? (
-            <>
-              <h3 class="subhead">Rules that fired in the last 7 days</h3>
-              <table class="table table-compact">
-                <tbody>
-                  {hits.data.values.map((v) => (
-                    <tr key={v.value}>
-                      <td class="mono">{v.value}</td>
-                      <td class="num">{num(v.count)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          ) : null}
         </Panel>
       ) : !rules.data ? (
         <Loading what="rules" />
@@ -140,12 +238,17 @@ export function RulesPage(props: { me: Me }) {
             {list.length === 0 ? (
               <Empty>No rules.</Empty>
             ) : (
-              <table class="table table-compact">
+              <table class="table table-compact" data-testid="rule-table">
                 <thead>
                   <tr>
                     <th>Rule</th>
                     <th>Level</th>
-                    <th class="num">Hits (7 d)</th>
+                    <th class="num" title="Matching events (correlations: detections) since Vigil started">
+                      Hits
+                    </th>
+                    <th class="num" title="Alert events over the last 7 days">
+                      Alerts 7 d
+                    </th>
                     <th>State</th>
                   </tr>
                 </thead>
@@ -153,12 +256,29 @@ export function RulesPage(props: { me: Me }) {
                   {list.map((r) => (
                     <tr key={r.id} class={selected?.id === r.id ? 'selected' : ''} onClick={() => setParams({ rule: r.id })} tabIndex={0} onKeyDown={(e) => e.key === 'Enter' && setParams({ rule: r.id })}>
                       <td>
-                        {r.title ?? r.id}
+                        {r.title}
                         <div class="muted small mono">{r.id}</div>
                       </td>
-                      <td>{r.level ?? r.severity ? <SeverityBadge severity={(r.level ?? r.severity)!} /> : '–'}</td>
-                      <td class="num">{num(hitsOf.get(r.id) ?? 0)}</td>
-                      <td>{r.enabled === false ? <span class="pill pill-muted">disabled</span> : <span class="pill pill-ok">{label('enabled')}</span>}</td>
+                      <td>
+                        <SeverityBadge severity={r.level} />
+                      </td>
+                      <td class="num">{num(r.hits)}</td>
+                      <td class="num">{r.silent ? <span class="muted">–</span> : num(alertsOf.get(r.id) ?? 0)}</td>
+                      <td>
+                        {!r.enabled ? (
+                          <span class="pill pill-muted">disabled</span>
+                        ) : r.inactive ? (
+                          <span class="pill pill-warn" title={r.inactive}>
+                            inactive
+                          </span>
+                        ) : r.silent ? (
+                          <span class="pill pill-muted" title="Feeds a correlation rule; raises no alert of its own">
+                            building block
+                          </span>
+                        ) : (
+                          <span class="pill pill-ok">enabled</span>
+                        )}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

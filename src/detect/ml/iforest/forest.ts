@@ -201,12 +201,13 @@ export class IsolationForest {
 
   /**
    * Fits like `fit`, yielding the event loop (setImmediate) whenever a slice of growing took `sliceMs`, so a live
-   * pipeline keeps moving while a model trains.
+   * pipeline keeps moving while a model trains. `onTree` hears how many trees are grown, for progress reports.
    */
-  static async fitAsync(m: Matrix, options: ForestOptions = {}, sliceMs = 5): Promise<IsolationForest> {
+  static async fitAsync(m: Matrix, options: ForestOptions = {}, sliceMs = 5, onTree?: (grown: number, trees: number) => void): Promise<IsolationForest> {
     const { opts, nodes, roots, gen } = start(m, options);
     let sliceStart = performance.now();
     for (let step = gen.next(); !step.done; step = gen.next()) {
+      onTree?.(step.value + 1, opts.trees);
       if (performance.now() - sliceStart >= sliceMs) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = performance.now();
