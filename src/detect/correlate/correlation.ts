@@ -31,6 +31,8 @@ export interface CorrelationFire {
   reason: string;
   /** The measured value (count, distinct count, sum …). */
   value: number;
+  /** What the detector measured, for the detection's `details` (impossible travel: the two places). */
+  details?: Record<string, unknown>;
 }
 
 export interface WindowLimits {

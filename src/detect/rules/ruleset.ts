@@ -3,12 +3,13 @@
 // what is inactive and what was rejected and why. Built whole, then swapped in at once by the engine.
 import { getField } from '../../core/event.js';
 import { DEFAULT_WINDOW_LIMITS, SigmaCorrelation, type RefBinding, type WindowLimits } from '../correlate/correlation.js';
+import { ImpossibleTravel, type TravelBinding } from '../correlate/impossible-travel.js';
 import { RateSpike, type RateSpikeBinding } from '../correlate/rate-spike.js';
 import { compileSigmaRule, type CompiledRule } from './compile.js';
 import type { LogsourceEntry, SigmaMapping } from './mapping.js';
 import { describeLogsource, resolveField } from './mapping.js';
 import { EvalContext, FieldTable } from './match.js';
-import type { BaselineModel, CorrelationModel, RuleModel, RuleProblem, SigmaRuleModel } from './model.js';
+import type { BaselineModel, CorrelationModel, RuleModel, RuleProblem, SigmaRuleModel, TravelModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
 
 export interface RuleSetOptions {
@@ -18,14 +19,17 @@ export interface RuleSetOptions {
   limits: WindowLimits;
 }
 
-/** A detector that takes matches of referenced rules: a Sigma correlation or a rate_spike. */
-export type Stateful = SigmaCorrelation | RateSpike;
+/** A detector that takes matches of referenced rules: a Sigma correlation, a rate_spike or an impossible_travel. */
+export type Stateful = SigmaCorrelation | RateSpike | ImpossibleTravel;
+
+/** What kind of rule an entry is: a Sigma rule, a Sigma correlation, or one of Vigil's own detectors. */
+export type RuleKind = 'sigma' | 'correlation' | 'baseline' | 'travel';
 
 export interface RuleEntry {
   /** Stable id: the rule's `id`, else its `name`, else file:line. */
   key: string;
   model: RuleModel;
-  kind: 'sigma' | 'correlation' | 'baseline';
+  kind: RuleKind;
   compiled?: CompiledRule;
   detector?: Stateful;
   /** Why it never matches here (inactive logsource, or references only inactive rules). */
@@ -134,7 +138,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
   // 2. Correlations and baselines, in an order where every reference is compiled first (chains allowed).
   const pending = models
     .map((model, index) => ({ model, index }))
-    .filter((p): p is { model: CorrelationModel | BaselineModel; index: number } => p.model.kind !== 'rule');
+    .filter((p): p is { model: CorrelationModel | BaselineModel | TravelModel; index: number } => p.model.kind !== 'rule');
   for (const p of pending) {
     // Register names first so that a correlation may reference one defined later in the same folder.
     if (p.model.name && !byRef.has(p.model.name)) byRef.set(p.model.name, placeholderEntry(p.model, ruleKey(p.model, p.index)));
@@ -146,7 +150,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     progress = false;
     for (const p of pending) {
       if (done.has(p.model)) continue;
-      const refs = p.model.kind === 'correlation' ? p.model.rules : [p.model.total, p.model.matching];
+      const refs = p.model.kind === 'baseline' ? [p.model.total, p.model.matching] : p.model.rules;
       const targets = refs.map((r) => byRef.get(r));
       const missing = refs.filter((_, i) => targets[i] === undefined);
       if (missing.length > 0) {
@@ -162,7 +166,13 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
         rejected.push({ file: p.model.file, line: p.model.line, message: 'a correlation cannot reference itself', rule: p.model.title });
         continue;
       }
-      const entry = p.model.kind === 'correlation' ? buildCorrelation(p.model, targets as RuleEntry[], ruleKey(p.model, p.index)) : buildBaseline(p.model, targets as RuleEntry[], ruleKey(p.model, p.index));
+      const key = ruleKey(p.model, p.index);
+      const entry =
+        p.model.kind === 'correlation'
+          ? buildCorrelation(p.model, targets as RuleEntry[], key)
+          : p.model.kind === 'travel'
+            ? buildTravel(p.model, targets as RuleEntry[], key)
+            : buildBaseline(p.model, targets as RuleEntry[], key);
       if (!entry || !register(entry)) {
         // Rules that reference this one now see it as unknown.
         for (const ref of [p.model.id, p.model.name]) if (ref !== undefined && byRef.get(ref)?.model === p.model) byRef.delete(ref);
@@ -181,7 +191,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
   // 3. Rules referenced only by correlations that do not `generate` them stay silent (Sigma correlation spec).
   for (const e of entries) {
     const correlations = e.listeners.filter((l) => l.target.kind === 'correlation').map((l) => l.target.model as CorrelationModel);
-    const baselines = e.listeners.filter((l) => l.target.kind === 'baseline');
+    const baselines = e.listeners.filter((l) => l.target.kind === 'baseline' || l.target.kind === 'travel');
     if ((correlations.length > 0 || baselines.length > 0) && !correlations.some((c) => c.generate)) e.emits = false;
   }
 
@@ -215,6 +225,20 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     }
     const groupFields = model.groupBy.map((g) => ecsName(targets[0]!, g));
     const entry: RuleEntry = { key, model, kind: 'baseline', detector: new RateSpike(model, refs, groupFields, options.limits), emits: true, listeners: [] };
+    if (targets.every((t) => t.inactive)) entry.inactive = `references only inactive rules (${targets[0]!.inactive})`;
+    return entry;
+  }
+
+  function buildTravel(model: TravelModel, targets: RuleEntry[], key: string): RuleEntry | undefined {
+    const problems: string[] = [];
+    if (targets.some((t) => t.kind !== 'sigma')) problems.push('"rules" must name Sigma rules (the successful logins)');
+    const refs: TravelBinding[] = targets.map((t) => ({ group: model.groupBy.map((g) => reader(t, g, problems, `group-by "${g}"`)) }));
+    if (problems.length > 0) {
+      rejected.push({ file: model.file, line: model.line, message: problems.join('; '), rule: model.title });
+      return undefined;
+    }
+    const groupFields = model.groupBy.map((g) => ecsName(targets[0]!, g));
+    const entry: RuleEntry = { key, model, kind: 'travel', detector: new ImpossibleTravel(model, refs, groupFields, options.limits), emits: true, listeners: [] };
     if (targets.every((t) => t.inactive)) entry.inactive = `references only inactive rules (${targets[0]!.inactive})`;
     return entry;
   }
@@ -271,8 +295,8 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
   return { entries, byKey, table, ctx, byDataset, anyDataset, report };
 }
 
-function placeholderEntry(model: CorrelationModel | BaselineModel, key: string): RuleEntry {
-  return { key, model, kind: model.kind === 'correlation' ? 'correlation' : 'baseline', emits: true, listeners: [] };
+function placeholderEntry(model: CorrelationModel | BaselineModel | TravelModel, key: string): RuleEntry {
+  return { key, model, kind: model.kind, emits: true, listeners: [] };
 }
 
 function refName(t: RuleEntry): string {
