@@ -8,7 +8,7 @@ import { AhoCorasick } from './aho-corasick.js';
  * Reads a dotted ECS field: the nested path (what parsers and the JSON normalizer produce); where it is missing,
  * a literal dotted key (`{"url.query": …}`) through getField, only when the document has a dotted key at the top.
  */
-function accessor(path: string): (doc: Record<string, unknown>) => unknown {
+export function accessor(path: string): (doc: Record<string, unknown>) => unknown {
   const segments = path.split('.');
   if (segments.length === 1) return (doc) => doc[path];
   const head = segments[0]!;
@@ -61,6 +61,8 @@ export class FieldTable {
   automata: (AhoCorasick | undefined)[] = [];
   needleCount = 0;
   readonly needleText: string[] = [];
+  /** `slot name` → id of a (field, extension modifier) pair, whose answer is kept per event. */
+  private readonly flagIds = new Map<string, number>();
 
   slot(path: string): number {
     let s = this.index.get(path);
@@ -84,6 +86,18 @@ export class FieldTable {
       this.needleText.push(lowered);
     }
     return id;
+  }
+
+  /** The id of an extension modifier on a slot: rules sharing it run the extension once per event. */
+  flag(slot: number, extension: string): number {
+    const key = `${slot} ${extension}`;
+    let id = this.flagIds.get(key);
+    if (id === undefined) this.flagIds.set(key, (id = this.flagIds.size));
+    return id;
+  }
+
+  get flagCount(): number {
+    return this.flagIds.size;
   }
 
   /** Builds the automata once every rule is compiled. */
@@ -111,6 +125,8 @@ export class EvalContext {
   private readonly lows: string[][];
   private readonly scanStamp: Int32Array;
   readonly hits: Int32Array;
+  private readonly flagStamp: Int32Array;
+  private readonly flags: Uint8Array;
   /** Needle ids found in this event so far (in the slots scanned so far). */
   readonly found: number[] = [];
 
@@ -124,6 +140,8 @@ export class EvalContext {
     this.lows = new Array<string[]>(n);
     this.scanStamp = new Int32Array(n);
     this.hits = new Int32Array(Math.max(1, table.needleCount));
+    this.flagStamp = new Int32Array(table.flagCount);
+    this.flags = new Uint8Array(table.flagCount);
   }
 
   reset(event: EcsEvent, time: number): void {
@@ -140,6 +158,7 @@ export class EvalContext {
       this.lowStamp.fill(0);
       this.scanStamp.fill(0);
       this.hits.fill(0);
+      this.flagStamp.fill(0);
     }
   }
 
@@ -187,6 +206,28 @@ export class EvalContext {
       const automaton = this.table.automata[slot];
       if (automaton) for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
     }
+  }
+
+  /**
+   * Whether an extension modifier flags any value of the slot, asked once per event for each (field, extension):
+   * several rules, and a detection's explanation, reuse the answer. An extension that throws flags nothing.
+   */
+  flagged(flag: number, slot: number, extension: (value: string) => boolean): boolean {
+    if (this.flagStamp[flag] === this.stamp) return this.flags[flag] === 1;
+    let found = false;
+    for (const v of this.strings(slot)) {
+      try {
+        if (extension(v)) {
+          found = true;
+          break;
+        }
+      } catch {
+        // A failing extension never breaks detection: the value counts as not flagged.
+      }
+    }
+    this.flagStamp[flag] = this.stamp;
+    this.flags[flag] = found ? 1 : 0;
+    return found;
   }
 
   /** True when the lowered literal `needle` occurs in the slot's value (one automaton pass per slot and event). */

@@ -181,8 +181,11 @@ function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot:
   switch (shape.kind) {
     case 'equals': {
       const text = shape.text;
-      if (!cased) return { label, cost: 1, eq: text, test: (ctx) => ctx.lowered(slot).includes(text) };
-      return { label, cost: 1, test: (ctx) => ctx.strings(slot).includes(text) };
+      // A value equal to the text contains it: the literal gates the rule like a `contains` one.
+      const needle = guard(text);
+      const need = needle === undefined ? {} : { need: { slot, needle } };
+      if (!cased) return { label, cost: 1, eq: text, ...need, test: (ctx) => ctx.lowered(slot).includes(text) };
+      return { label, cost: 1, ...need, test: (ctx) => ctx.strings(slot).includes(text) };
     }
     case 'startswith':
     case 'endswith':
@@ -429,16 +432,8 @@ export function compileItem(item: DetectionItem, env: CompileEnv): Check {
       if (typeof raw !== 'boolean') fail(`"vigil.${extensionName}" takes true or false`);
       const fn = extension;
       const want = raw;
-      const test = (ctx: EvalContext): boolean => {
-        for (const v of ctx.strings(slot)) {
-          try {
-            if (fn(v)) return want;
-          } catch {
-            // A failing extension never breaks detection: the value counts as not flagged.
-          }
-        }
-        return !want;
-      };
+      const flag = env.table.flag(slot, extensionName);
+      const test = want ? (ctx: EvalContext) => ctx.flagged(flag, slot, fn) : (ctx: EvalContext) => !ctx.flagged(flag, slot, fn);
       return [{ label: `${where} ${want ? 'is' : 'is not'} flagged by vigil.${extensionName}`, cost: 50, test }];
     }
     // Strings: apply the transformations in the order written.

@@ -1,14 +1,13 @@
 // A compiled rule set: Sigma rules dispatched by dataset (an event meets only rules whose logsource can select
 // it), correlations and baseline detectors wired to the rules they reference, and the report of what loaded,
 // what is inactive and what was rejected and why. Built whole, then swapped in at once by the engine.
-import { getField } from '../../core/event.js';
 import { DEFAULT_WINDOW_LIMITS, SigmaCorrelation, type RefBinding, type WindowLimits } from '../correlate/correlation.js';
 import { ImpossibleTravel, type TravelBinding } from '../correlate/impossible-travel.js';
 import { RateSpike, type RateSpikeBinding } from '../correlate/rate-spike.js';
 import { compileSigmaRule, type CompiledRule } from './compile.js';
 import type { LogsourceEntry, SigmaMapping } from './mapping.js';
 import { describeLogsource, resolveField } from './mapping.js';
-import { EvalContext, FieldTable } from './match.js';
+import { accessor, EvalContext, FieldTable } from './match.js';
 import type { BaselineModel, CorrelationModel, RuleModel, RuleProblem, SigmaRuleModel, TravelModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
 
@@ -39,6 +38,9 @@ export interface RuleEntry {
   /** Detectors fed by this rule's matches (ref = its index in their rules list), highest ref first. */
   listeners: { target: RuleEntry; ref: number }[];
 }
+
+/** A rule needing one of more literals than this is run on every event (its literals would be in most events anyway). */
+const MAX_NEEDS = 1024;
 
 /** Rules of one logsource entry, with the test that the event belongs to it. */
 export interface DispatchGroup {
@@ -256,7 +258,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     const slots = new Set<number>();
     g.rules.forEach((rule, index) => {
       const need = rule.compiled!.need;
-      if (!need || need.length > 64) {
+      if (!need || need.length > MAX_NEEDS) {
         g.always.push(rule);
         g.alwaysIndex.push(index);
         return;
@@ -328,9 +330,14 @@ function rawReader(t: RuleEntry, field: string, problems: string[], what: string
   const paths = pathsFor(t, field, problems, what);
   // A correlation's own detection carries its group values under the group-by name.
   const names = t.kind === 'sigma' ? paths : [field, ...paths];
+  const readers = names.map(accessor);
+  if (readers.length === 1) {
+    const read = readers[0]!;
+    return (doc) => read(doc) ?? undefined;
+  }
   return (doc) => {
-    for (const p of names) {
-      const v = getField(doc, p);
+    for (const read of readers) {
+      const v = read(doc);
       if (v !== undefined && v !== null) return v;
     }
     return undefined;

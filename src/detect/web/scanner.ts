@@ -22,6 +22,20 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c === 95;
 }
 
+/**
+ * Tool names by their first word, with their place in SCANNERS. A tool can only start where a word of the
+ * User-Agent starts and only if that word is its first word, so each word is looked up once.
+ */
+const BY_FIRST_WORD = new Map<string, { tool: string; rank: number }[]>();
+SCANNERS.forEach((tool, rank) => {
+  let end = 0;
+  while (end < tool.length && isWordChar(tool.charCodeAt(end))) end++;
+  const first = tool.slice(0, end);
+  const list = BY_FIRST_WORD.get(first) ?? [];
+  list.push({ tool, rank });
+  BY_FIRST_WORD.set(first, list);
+});
+
 export interface ScannerExplanation {
   match: boolean;
   tool?: string;
@@ -30,14 +44,27 @@ export interface ScannerExplanation {
 export function explainScanner(value: string): ScannerExplanation {
   if (value.length === 0) return { match: false };
   const ua = value.toLowerCase();
-  for (const tool of SCANNERS) {
-    for (let at = ua.indexOf(tool); at >= 0; at = ua.indexOf(tool, at + 1)) {
-      const before = at === 0 ? 32 : ua.charCodeAt(at - 1);
-      const after = at + tool.length >= ua.length ? 32 : ua.charCodeAt(at + tool.length);
-      if (!isWordChar(before) && !isWordChar(after)) return { match: true, tool };
+  const n = ua.length;
+  let best: { tool: string; rank: number } | undefined;
+  let i = 0;
+  while (i < n) {
+    if (!isWordChar(ua.charCodeAt(i))) {
+      i++;
+      continue;
     }
+    let j = i + 1;
+    while (j < n && isWordChar(ua.charCodeAt(j))) j++;
+    const tools = BY_FIRST_WORD.get(ua.slice(i, j));
+    if (tools !== undefined) {
+      for (const t of tools) {
+        if (best !== undefined && best.rank <= t.rank) continue;
+        const end = i + t.tool.length;
+        if (ua.startsWith(t.tool, i) && (end >= n || !isWordChar(ua.charCodeAt(end)))) best = t;
+      }
+    }
+    i = j;
   }
-  return { match: false };
+  return best === undefined ? { match: false } : { match: true, tool: best.tool };
 }
 
 /** True when `value` (a User-Agent) names a known security scanner or attack tool. */
