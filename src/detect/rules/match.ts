@@ -110,6 +110,46 @@ export class FieldTable {
   }
 }
 
+/**
+ * What the automaton found in recent texts of one field. User agents, referrers and methods repeat from request to
+ * request, so a text seen lately is not scanned again. Bounded (two generations of GENERATION texts: the young one
+ * becomes the old one when full). A field whose texts rarely repeat (unique URLs) stops being remembered.
+ */
+class ScanMemo {
+  static readonly MAX_TEXT = 4096;
+  private static readonly GENERATION = 1024;
+  private static readonly TRIAL = 4096;
+  private young = new Map<string, number[]>();
+  private old = new Map<string, number[]>();
+  private lookups = 0;
+  private hits = 0;
+  /** False once a trial showed that fewer than one text in five repeats. */
+  useful = true;
+
+  get(text: string): number[] | undefined {
+    let ids = this.young.get(text);
+    if (ids === undefined) {
+      ids = this.old.get(text);
+      if (ids !== undefined) this.set(text, ids);
+    }
+    if (++this.lookups === ScanMemo.TRIAL && this.hits + (ids !== undefined ? 1 : 0) < ScanMemo.TRIAL / 5) {
+      this.useful = false;
+      this.young.clear();
+      this.old.clear();
+    }
+    if (ids !== undefined) this.hits++;
+    return ids;
+  }
+
+  set(text: string, ids: number[]): void {
+    if (this.young.size >= ScanMemo.GENERATION) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(text, ids);
+  }
+}
+
 /** One event's cached view, reused across events (stamps instead of clearing). */
 export class EvalContext {
   event!: EcsEvent;
@@ -124,6 +164,7 @@ export class EvalContext {
   private readonly lowStamp: Int32Array;
   private readonly lows: string[][];
   private readonly scanStamp: Int32Array;
+  private readonly memos: (ScanMemo | undefined)[] = [];
   readonly hits: Int32Array;
   private readonly flagStamp: Int32Array;
   private readonly flags: Uint8Array;
@@ -199,13 +240,31 @@ export class EvalContext {
     return this.stamp;
   }
 
-  /** Runs the slot's automaton over its value once per event. */
+  /** Runs the slot's automaton over its value once per event (or replays what it found in the same text lately). */
   scan(slot: number): void {
-    if (this.scanStamp[slot] !== this.stamp) {
-      this.scanStamp[slot] = this.stamp;
-      const automaton = this.table.automata[slot];
-      if (automaton) for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
+    if (this.scanStamp[slot] === this.stamp) return;
+    this.scanStamp[slot] = this.stamp;
+    const automaton = this.table.automata[slot];
+    if (!automaton) return;
+    const v = this.value(slot);
+    const memo = typeof v === 'string' && v.length <= ScanMemo.MAX_TEXT ? (this.memos[slot] ??= new ScanMemo()) : undefined;
+    if (memo !== undefined && memo.useful) {
+      const known = memo.get(v as string);
+      if (known !== undefined) {
+        for (const id of known) {
+          if (this.hits[id] !== this.stamp) {
+            this.hits[id] = this.stamp;
+            this.found.push(id);
+          }
+        }
+        return;
+      }
+      const before = this.found.length;
+      for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
+      memo.set(v as string, this.found.slice(before));
+      return;
     }
+    for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
   }
 
   /**

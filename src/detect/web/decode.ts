@@ -236,6 +236,8 @@ export interface Candidate {
  */
 export function inputCandidates(value: string): readonly Candidate[] {
   // Every detector of a field decodes the same value: the last few answers are kept (they are never changed).
+  // (Long values are not kept: they are rare, and V8 hashes a long string by its length alone.)
+  if (value.length > RECENT_MAX_LENGTH) return decodeCandidates(value);
   const known = recentCandidates.get(value);
   if (known !== undefined) return known;
   const out = decodeCandidates(value);
@@ -246,6 +248,7 @@ export function inputCandidates(value: string): readonly Candidate[] {
 
 /** Values whose candidates are kept: the fields of one event that the detectors read (query, path, user agent …). */
 const RECENT_VALUES = 8;
+const RECENT_MAX_LENGTH = 4096;
 const recentCandidates = new Map<string, readonly Candidate[]>();
 
 function decodeCandidates(value: string): readonly Candidate[] {

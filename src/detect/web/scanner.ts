@@ -27,10 +27,15 @@ function isWordChar(c: number): boolean {
  * User-Agent starts and only if that word is its first word, so each word is looked up once.
  */
 const BY_FIRST_WORD = new Map<string, { tool: string; rank: number }[]>();
+/** The first three characters of every first word, as one number: most words of a User-Agent are ruled out by it. */
+const FIRST_THREE = new Set<number>();
+const three = (a: number, b: number, c: number): number => (a << 16) | (b << 8) | c;
 SCANNERS.forEach((tool, rank) => {
   let end = 0;
   while (end < tool.length && isWordChar(tool.charCodeAt(end))) end++;
   const first = tool.slice(0, end);
+  if (first.length < 3) throw new Error(`scanner name ${tool}: its first word must have three characters at least`);
+  FIRST_THREE.add(three(first.charCodeAt(0), first.charCodeAt(1), first.charCodeAt(2)));
   const list = BY_FIRST_WORD.get(first) ?? [];
   list.push({ tool, rank });
   BY_FIRST_WORD.set(first, list);
@@ -43,6 +48,7 @@ export interface ScannerExplanation {
 
 export function explainScanner(value: string): ScannerExplanation {
   if (value.length === 0) return { match: false };
+  // Lowering also gives a flat string, whose characters are cheap to read one by one.
   const ua = value.toLowerCase();
   const n = ua.length;
   let best: { tool: string; rank: number } | undefined;
@@ -54,17 +60,22 @@ export function explainScanner(value: string): ScannerExplanation {
     }
     let j = i + 1;
     while (j < n && isWordChar(ua.charCodeAt(j))) j++;
-    const tools = BY_FIRST_WORD.get(ua.slice(i, j));
-    if (tools !== undefined) {
-      for (const t of tools) {
-        if (best !== undefined && best.rank <= t.rank) continue;
-        const end = i + t.tool.length;
-        if (ua.startsWith(t.tool, i) && (end >= n || !isWordChar(ua.charCodeAt(end)))) best = t;
-      }
-    }
+    if (j - i >= 3 && FIRST_THREE.has(three(ua.charCodeAt(i), ua.charCodeAt(i + 1), ua.charCodeAt(i + 2)))) best = better(ua, i, j, best);
     i = j;
   }
   return best === undefined ? { match: false } : { match: true, tool: best.tool };
+}
+
+/** The tool (of lowest rank) starting at the word ua[i, j), if better than `best`. */
+function better(ua: string, i: number, j: number, best: { tool: string; rank: number } | undefined): { tool: string; rank: number } | undefined {
+  const tools = BY_FIRST_WORD.get(ua.slice(i, j));
+  if (tools === undefined) return best;
+  for (const t of tools) {
+    if (best !== undefined && best.rank <= t.rank) continue;
+    const end = i + t.tool.length;
+    if (ua.startsWith(t.tool, i) && (end >= ua.length || !isWordChar(ua.charCodeAt(end)))) best = t;
+  }
+  return best;
 }
 
 /** True when `value` (a User-Agent) names a known security scanner or attack tool. */
