@@ -69,7 +69,7 @@ describe('sqli', () => {
       assert.equal(sqli(text), false, text);
     }
     // MySQL's implicit conversions close single-quoted literals around an operator; a breakout closes one value.
-    for (const attack of ["A 'AND' B", "'AND'", 'a%27%2B%27b', 'admin" or "1', "1\" OR \"x", '1!=0--+"!="\'!=\'', '1 and 1<2']) assert.equal(sqli(attack), true, attack);
+    for (const attack of ["A 'AND' B", "'AND'", 'a%27%2B%27b', 'admin" or "1', "1\" OR \"x", '1!=0--+"!="\'!=\'', '1 and 1<2', '<root><a probe="a\'or\'a"></a></root>']) assert.equal(sqli(attack), true, attack);
   });
 
   it('decodes URL encoding, repeated, and `+` as space', () => {

@@ -911,17 +911,21 @@ const WORD = /^[a-z]+$/i;
  * - what comes before the quote is several words: an injection closes one value (`1'`, `admin"`), not a phrase
  *   (`CHRISTMAS STOCKING "NOT" STUFFER`, `'countdown calendar" and "disney:`);
  * - a word or one sign quoted on its own in double quotes (`"IS" STAMP`, `SMALL "&" SIGN`, `"*"`): text quotes words
- *   that way, while the implicit-conversion injections (`A 'DIV' B`) close SQL's single-quoted literals;
+ *   that way, while the implicit-conversion injections (`A 'DIV' B`, `probe="a'or'a"`) close SQL's single-quoted
+ *   literals, and stay injections even inside prose or markup;
  * - a query string before the quote (`/search?q=36"+x+48+"+frame`): a URL pasted into the value;
  * - a second string of nothing but quotes (`misterglas.dk'*''''''''`): stray quote characters, not an operand.
  */
 function quotedText(sc: SqlScanner, t0: Token, t1: Token, t2: Token): boolean {
   const s = sc.s;
   const before = s.slice(t0.pos, t0.end);
+  const quotedAlone = sc.tokensRead === 3 && t1.pos === t0.end + 1 && t2.pos === t1.end + 1 && (t1.len === 1 || WORD.test(t1.val));
+  if (ONLY_QUOTES.test(s.slice(t2.pos, t2.end))) return true;
+  // `…'or'…`, `'AND'`: the implicit-conversion and login-bypass shapes, wherever they are written.
+  if (quotedAlone && sc.quote === "'") return false;
   if (/\s/.test(before.trim())) return true;
-  if (sc.quote === '"' && sc.tokensRead === 3 && t1.pos === t0.end + 1 && t2.pos === t1.end + 1 && (t1.len === 1 || WORD.test(t1.val))) return true;
-  if (QUERY_BEFORE.test(before)) return true;
-  return ONLY_QUOTES.test(s.slice(t2.pos, t2.end));
+  if (quotedAlone) return true;
+  return QUERY_BEFORE.test(before);
 }
 
 /**
