@@ -23,6 +23,7 @@ const WEB_ATTACKS_PER_SECOND = 20;
 const BRUTE_FORCE_PER_SECOND = 2;
 const TICK_MS = 10;
 const MAX_POSTS_IN_FLIGHT = 32;
+const MAX_POST_LINES = 2000;
 
 export interface LatencyRun {
   seconds: number;
@@ -245,10 +246,11 @@ async function run(root: string, rate: number, seconds: number, index: number): 
     let syslogDue = 0;
     let cursor = 0;
     let sshdCursor = 0;
-    for (let tick = started; tick < end; tick += TICK_MS) {
+    for (let tick = started; ; tick += TICK_MS) {
       const wait = tick - now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const t = now();
+      const t = Math.min(now(), end);
+      if (tick >= end) break;
       const elapsed = (t - started) / 1000;
       const stamp = timeLocal(t);
       const iso = new Date(t).toISOString();
@@ -266,9 +268,11 @@ async function run(root: string, rate: number, seconds: number, index: number): 
           lines.push(head + stamp + tail);
         }
       }
-      if (lines.length > 0) {
+      // A sender that fell behind catches up in requests of at most MAX_POST_LINES lines, as a shipper would.
+      for (let i = 0; i < lines.length; i += MAX_POST_LINES) {
         while (posts.size >= MAX_POSTS_IN_FLIGHT) await Promise.race(posts);
-        post(lines, attacks);
+        const part = lines.slice(i, i + MAX_POST_LINES);
+        post(part, attacks.filter((who) => part.some((l) => l.startsWith(`${who} `))));
       }
       // sshd messages due by now, a brute-force burst of ten failures replacing ten of them when one is due.
       let frames = '';
