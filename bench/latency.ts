@@ -5,8 +5,8 @@
 // range): SQL injection and XSS requests, and SSH brute-force bursts whose tenth failure completes the detection.
 // Latency = the alert's `created` (server wall clock) − the moment the sender handed the attack to the socket.
 // Also reported: the server's own vigil_detection_latency_seconds histogram (arrival → detection).
-// Run: node --import tsx bench/latency.ts [--rate 10000] [--seconds 20] [--runs 3] [--json]; with BENCH_SERVER_PROF=DIR the
-// server writes a CPU profile there (node --cpu-prof), to see where its time goes.
+// Run: node --import tsx bench/latency.ts [--rate 10000] [--seconds 20] [--runs 3] [--json]; with
+// BENCH_SERVER_PROF=DIR the server writes a CPU profile there (node --cpu-prof), to see where its time goes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
