@@ -85,29 +85,62 @@ export const TIMESTAMP_ERROR_TAG = '_timestamp_invalid';
 /** Tag set on a line that was cut to the configured maximum length. */
 export const TRUNCATED_TAG = '_truncated';
 
-/** Reads a dotted ECS field (`source.ip`) from a nested document; also accepts literal dotted keys. */
+/**
+ * How getField walks one path, worked out once: at each step `k` (the start of the rest of the path) the rest as one
+ * key, and the keys made of its leading segments, longest first, with the step each leads to.
+ */
+interface FieldPlan {
+  rest: string[];
+  heads: [key: string, next: number][][];
+}
+
+const plans = new Map<string, FieldPlan>();
+/** Paths come from code, rules and configuration; a bound keeps odd callers from growing the cache. */
+const MAX_PLANS = 4096;
+
+function planFor(path: string): FieldPlan {
+  let plan = plans.get(path);
+  if (plan !== undefined) return plan;
+  const dots: number[] = [];
+  for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) dots.push(i);
+  const starts = [0, ...dots.map((d) => d + 1)];
+  plan = { rest: [], heads: [] };
+  for (let k = 0; k < starts.length; k++) {
+    const start = starts[k]!;
+    plan.rest.push(path.slice(start));
+    const heads: [string, number][] = [];
+    for (let j = dots.length - 1; j >= k; j--) if (dots[j]! > start) heads.push([path.slice(start, dots[j]), j + 1]);
+    plan.heads.push(heads);
+  }
+  if (plans.size >= MAX_PLANS) plans.clear();
+  plans.set(path, plan);
+  return plan;
+}
+
+/**
+ * Reads a dotted ECS field (`source.ip`) from a nested document; also accepts literal dotted keys. At each level the
+ * rest of the path as a literal key wins, then the longest literal key made of its leading segments, so
+ * `{"a.b": {"c": 1}}` resolves `a.b.c`.
+ */
 export function getField(doc: Record<string, unknown>, path: string): unknown {
   if (path in doc) return doc[path];
+  const plan = planFor(path);
   let node: unknown = doc;
-  let rest = path;
-  while (rest.length > 0) {
+  for (let k = 0; ; ) {
+    const rest = plan.rest[k]!;
+    if (rest.length === 0) return node;
     if (node === null || typeof node !== 'object') return undefined;
     const obj = node as Record<string, unknown>;
-    if (rest in obj) return obj[rest];
-    const dot = rest.indexOf('.');
-    if (dot < 0) return undefined;
-    // Try the longest literal key first so `{"a.b": {"c": 1}}` resolves `a.b.c`.
-    let found = false;
-    for (let cut = rest.lastIndexOf('.'); cut > 0; cut = rest.lastIndexOf('.', cut - 1)) {
-      const head = rest.slice(0, cut);
+    if (k > 0 && rest in obj) return obj[rest];
+    let next = -1;
+    for (const [head, step] of plan.heads[k]!) {
       if (head in obj) {
         node = obj[head];
-        rest = rest.slice(cut + 1);
-        found = true;
+        next = step;
         break;
       }
     }
-    if (!found) return undefined;
+    if (next < 0) return undefined;
+    k = next;
   }
-  return node;
 }

@@ -42,7 +42,7 @@ export class Telemetry {
     this.detectorErrors = new Counter({ name: 'vigil_detector_errors_total', help: 'Batches a detector failed on (the events are stored all the same).', labelNames: ['detector'], registers });
     this.detectionLatency = new Histogram({
       name: 'vigil_detection_latency_seconds',
-      help: "Time from an event's arrival (event.ingested) to its detection.",
+      help: "Time from the arrival (event.ingested) of the event that completed a detection to the detection, per detection.",
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });

@@ -55,20 +55,27 @@ export function detectionEvent(d: Detection): Record<string, unknown> {
   return doc;
 }
 
-/** Fills `related` from each detection's newest evidence event found in the batch. */
-function relate(detections: Detection[], events: readonly EcsEvent[]): void {
+/** Each detection's trigger: its newest evidence event found in the batch (the one that completed it). */
+function triggers(detections: readonly Detection[], events: readonly EcsEvent[]): (EcsEvent | undefined)[] {
   let byId: Map<string, EcsEvent> | undefined;
-  for (const d of detections) {
-    if (d.related) continue;
+  return detections.map((d) => {
     byId ??= new Map(events.map((e) => [e.event.id, e]));
     let trigger: EcsEvent | undefined;
     for (let i = d.evidence.length - 1; i >= 0 && !trigger; i--) trigger = byId.get(d.evidence[i]!);
-    if (!trigger) continue;
+    return trigger;
+  });
+}
+
+/** Fills `related` from each detection's trigger event. */
+function relate(detections: Detection[], trigger: readonly (EcsEvent | undefined)[]): void {
+  detections.forEach((d, k) => {
+    const event = trigger[k];
+    if (d.related || !event) return;
     // The source only: a destination is mostly this host, and would tie every attack on it into one incident.
-    const ip = typeof trigger.source?.ip === 'string' && trigger.source.ip !== '' ? [trigger.source.ip] : [];
-    const user = typeof trigger.user?.name === 'string' && trigger.user.name !== '' ? [trigger.user.name] : [];
+    const ip = typeof event.source?.ip === 'string' && event.source.ip !== '' ? [event.source.ip] : [];
+    const user = typeof event.user?.name === 'string' && event.user.name !== '' ? [event.user.name] : [];
     d.related = { ip, user };
-  }
+  });
 }
 
 export class DetectStage {
@@ -106,16 +113,24 @@ export class DetectStage {
       }
     }
     if (found.length === 0) return [];
-    relate(found, input);
-    this.observeLatency(input);
+    const trigger = triggers(found, input);
+    relate(found, trigger);
+    this.observeLatency(trigger);
     this.record(found);
     return this.alerts.handle(found);
   }
 
-  /** Arrival-to-detection time of the batch's newest event. */
-  private observeLatency(events: readonly EcsEvent[]): void {
-    const ingested = Date.parse(events[events.length - 1]?.event.ingested ?? '');
-    if (Number.isFinite(ingested)) this.telemetry.detectionLatency.observe(Math.max(0, this.clock.now() - ingested) / 1000);
+  /**
+   * Arrival-to-detection time of each detection: from its trigger event's `event.ingested` (set when an input
+   * handed the event to the pipeline) to now, once the detectors have run. Detections without a trigger in the
+   * batch (chained correlations) are not timed.
+   */
+  private observeLatency(trigger: readonly (EcsEvent | undefined)[]): void {
+    const now = this.clock.now();
+    for (const event of trigger) {
+      const ingested = Date.parse(event?.event.ingested ?? '');
+      if (Number.isFinite(ingested)) this.telemetry.detectionLatency.observe(Math.max(0, now - ingested) / 1000);
+    }
   }
 
   private record(detections: readonly Detection[]): void {

@@ -62,6 +62,8 @@ const BROWSERS = [
 const PAGES = ['/', '/products', '/products/1042', '/products/2211?color=blue&size=m', '/cart', '/search?q=walking+shoes', '/about', '/static/app.3f9c2.js', '/static/style.8a1b.css', '/images/hero.webp', '/api/cart?items=3'];
 /** Attackers: addresses from ranges that show up in public brute-force and scanning reports. */
 const ATTACKERS = { ssh: '218.92.0.107', spray: '61.177.172.13', web: '45.155.205.233', scanner: '185.220.101.34', exfil: '5.188.10.176' };
+/** Impossible travel: a remote employee at home in the United Kingdom, and her stolen key used from Brazil. */
+const TRAVEL = { user: 'carol', home: '81.2.69.192', away: '177.54.144.1' } as const;
 
 /** The ids of the built-in rules (rules/) each scenario must raise. */
 const RULES = {
@@ -73,6 +75,7 @@ const RULES = {
   portScan: '8e7f6a5b-4c3d-4e2f-a1b0-c9d8e7f6a515',
   largeTransfer: '9a1b3c5d-7e9f-4a2b-8c4d-6e8f0a2b4c23',
   errorSpike: '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e5f17',
+  impossibleTravel: '8afdeb73-249d-4591-9210-bc2c261e8006',
   sqli: '304ab813-f8b6-4608-a414-4481ca1f0a9e',
   xss: 'dbb0d28e-9a43-4f2e-94a1-0a2d62d347fb',
 } as const;
@@ -235,6 +238,18 @@ export const SCENARIOS: readonly Scenario[] = [
         accessLine(at, ATTACKERS.exfil, 'GET', i % 2 === 0 ? `/backup/db-2024-0${(i % 9) + 1}.sql.gz` : `/export/customers.csv?page=${i}`, 200, 400_000_000 + i * 1_000_000, 'curl/8.5.0'),
       ),
     }),
+  },
+  {
+    name: 'impossible-travel',
+    description: `${TRAVEL.user} logs in over SSH from the United Kingdom (${TRAVEL.home}), then minutes later from Brazil (${TRAVEL.away})`,
+    expect: [RULES.impossibleTravel],
+    generate: (ctx) => {
+      const traffic = empty();
+      const key = 'ED25519 SHA256:Zt3kF0pQ8wR1yV6nB2mC9xL4hJ7gD5sA0eU3iO8rTqY';
+      traffic.syslog.push({ at: ctx.now - Math.round(ctx.spanMs * 0.8), program: 'sshd', pid: 6100, message: `Accepted publickey for ${TRAVEL.user} from ${TRAVEL.home} port 52814 ssh2: ${key}` });
+      traffic.syslog.push({ at: ctx.now - Math.round(ctx.spanMs * 0.2), program: 'sshd', pid: 6200, message: `Accepted publickey for ${TRAVEL.user} from ${TRAVEL.away} port 40122 ssh2: ${key}` });
+      return traffic;
+    },
   },
   {
     name: 'error-spike',

@@ -30,6 +30,9 @@ test('every scenario is delivered through the real inputs and parsed', async () 
     assert.equal(await count('event.dataset:host.network AND source.ip:185.220.101.34'), 60);
     assert.equal(await count('event.dataset:host.network AND event.action:listening_started AND destination.port:4444'), 1);
     assert.equal(await count('event.dataset:nginx.access AND source.ip:5.188.10.176'), 8);
+    // Impossible travel: two logins of carol, placed by the bundled GeoIP database in two countries.
+    assert.equal(await count('event.dataset:sshd AND user.name:carol AND source.geo.country_iso_code:GB'), 1);
+    assert.equal(await count('event.dataset:sshd AND user.name:carol AND source.geo.country_iso_code:BR'), 1);
     assert.ok((await count('event.dataset:nginx.access AND http.response.status_code>=500')) >= 40);
     assert.equal(await count('tags:_parse_failure'), 0);
   } finally {
@@ -65,13 +68,17 @@ test('each scenario raises its expected detections, about its attacker, and noth
     const { alerts } = vigil.runtime.alerts.list({ limit: 1000 });
     const expected = new Set(scenarios.flatMap((s) => s.expect));
     assert.deepEqual(new Set(alerts.map((a) => a.rule.id)), expected, alerts.map((a) => `${a.rule.title} ${a.entity?.value}`).join('\n'));
-    const attackers = new Set(['218.92.0.107', '61.177.172.13', '45.155.205.233', '185.220.101.34', '5.188.10.176', 'bob', 'root', 'shop-web-1']);
+    const attackers = new Set(['218.92.0.107', '61.177.172.13', '45.155.205.233', '185.220.101.34', '5.188.10.176', 'bob', 'root', 'shop-web-1', 'carol']);
     for (const alert of alerts) assert.ok(alert.entity && attackers.has(alert.entity.value), `${alert.rule.title} is about ${alert.entity?.value}`);
     // Brute force, the login it won, sudo to a root shell and a backdoor listener: one critical incident.
     const critical = vigil.runtime.incidents.list({ severity: ['critical'] }).incidents;
     assert.equal(critical.length, 1, JSON.stringify(vigil.runtime.incidents.list().incidents.map((i) => [i.title, i.stage, i.entities])));
     assert.equal(critical[0]!.stage, 'compromise');
     assert.match(critical[0]!.title, /Possible compromise: 218\.92\.0\.107/);
+    // Impossible travel names both places, the distance, the time apart and the speed.
+    const travel = alerts.find((a) => a.rule.id === '8afdeb73-249d-4591-9210-bc2c261e8006');
+    assert.ok(travel, 'impossible travel alert');
+    assert.match(travel.reason, /carol logged in from United Kingdom \(81\.2\.69\.192\) .* and from Brazil \(177\.54\.144\.1\) .*: at least [\d,]+ km apart .* in \d+ min, [\d,]+ km\/h \(more than 1,000 km\/h\)/);
   } finally {
     await vigil.close();
   }

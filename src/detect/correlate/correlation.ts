@@ -31,6 +31,8 @@ export interface CorrelationFire {
   reason: string;
   /** The measured value (count, distinct count, sum …). */
   value: number;
+  /** What the detector measured, for the detection's `details` (impossible travel: the two places). */
+  details?: Record<string, unknown>;
 }
 
 export interface WindowLimits {
@@ -166,7 +168,9 @@ export class SigmaCorrelation {
       entry.x = x;
     }
     let measured: number;
-    let evidence: string[];
+    // The evidence of a windowed type is only listed when the condition holds (listing it on every event would cost
+    // the window's length each time).
+    let evidence: string[] | undefined;
     if (type === 'temporal') {
       state.latest[input.ref] = entry;
       const live = state.latest.filter((e): e is Entry => e !== undefined && e.t >= horizon);
@@ -207,10 +211,12 @@ export class SigmaCorrelation {
         for (let i = state.head; i < state.entries.length; i++) xs.push(state.entries[i]!.x!);
         measured = percentile(xs, type === 'value_median' ? 50 : (this.model.condition.percentile ?? 50));
       }
-      evidence = [];
-      for (let i = state.head; i < state.entries.length; i++) evidence.push(state.entries[i]!.id);
     }
     if (!this.holds(measured)) return undefined;
+    if (evidence === undefined) {
+      evidence = [];
+      for (let i = Math.max(state.head, state.entries.length - this.limits.maxEvidence); i < state.entries.length; i++) evidence.push(state.entries[i]!.id);
+    }
     this.groups.delete(key);
     const group: Record<string, string> = {};
     this.model.groupBy.forEach((name, i) => (group[this.groupFields[i] ?? name] = values[i]!));

@@ -4,6 +4,9 @@
 
 export class GroupStore<S> {
   private readonly groups = new Map<string, S>();
+  /** The most recently touched key and its state: touching it again needs no reordering (runs of one source). */
+  private lastKey: string | undefined;
+  private lastState: S | undefined;
   evictions = 0;
 
   constructor(private readonly maxGroups: number) {}
@@ -14,14 +17,17 @@ export class GroupStore<S> {
 
   /** The group's state (created by `make` when new), marked as most recently seen. */
   touch(key: string, make: () => S): S {
+    if (key === this.lastKey) return this.lastState!;
     let state = this.groups.get(key);
     if (state !== undefined) {
       this.groups.delete(key);
       this.groups.set(key, state);
-      return state;
+    } else {
+      state = make();
+      this.groups.set(key, state);
     }
-    state = make();
-    this.groups.set(key, state);
+    this.lastKey = key;
+    this.lastState = state;
     while (this.groups.size > this.maxGroups) {
       const oldest = this.groups.keys().next().value as string;
       this.groups.delete(oldest);
@@ -32,10 +38,17 @@ export class GroupStore<S> {
 
   delete(key: string): void {
     this.groups.delete(key);
+    if (key === this.lastKey) this.forgetLast();
+  }
+
+  private forgetLast(): void {
+    this.lastKey = undefined;
+    this.lastState = undefined;
   }
 
   /** Drops groups, oldest-seen first, while `idle(state)` says they hold nothing current; stops at the first live one. */
   sweep(idle: (state: S) => boolean): number {
+    this.forgetLast();
     let dropped = 0;
     for (const [key, state] of this.groups) {
       if (!idle(state)) break;
@@ -47,6 +60,7 @@ export class GroupStore<S> {
 
   /** Takes over another store's groups (a reloaded rule keeps its windows). */
   adopt(other: GroupStore<S>): void {
+    this.forgetLast();
     for (const [key, state] of other.groups) this.groups.set(key, state);
     this.evictions += other.evictions;
     while (this.groups.size > this.maxGroups) {

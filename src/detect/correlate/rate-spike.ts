@@ -20,6 +20,12 @@ interface SpikeState {
   buckets: Bucket[];
   newest: number;
   quietUntil: number;
+  /** Sums over the current window and the baseline, valid for buckets ending at `sumsAt` (a bucket index). */
+  sumsAt: number;
+  curTotal: number;
+  curMatching: number;
+  baseTotal: number;
+  baseMatching: number;
 }
 
 export interface RateSpikeBinding {
@@ -57,46 +63,52 @@ export class RateSpike {
       values.push(v);
     }
     const key = values.join('\u0000');
-    const state = this.groups.touch(key, () => ({ buckets: [], newest: -Infinity, quietUntil: -Infinity }));
+    const state = this.groups.touch(key, () => ({ buckets: [], newest: -Infinity, quietUntil: -Infinity, sumsAt: NaN, curTotal: 0, curMatching: 0, baseTotal: 0, baseMatching: 0 }));
     const index = Math.floor(input.time / this.step);
     const newestIndex = Math.floor(Math.max(state.newest, input.time) / this.step);
-    if (index < newestIndex - STEPS - this.baselineSteps) return undefined;
+    const oldest = newestIndex - STEPS - this.baselineSteps;
+    if (index <= oldest) return undefined;
     state.newest = Math.max(state.newest, input.time);
-    let bucket = state.buckets.find((b) => b.index === index);
+    const buckets = state.buckets;
+    let bucket = buckets.length > 0 && buckets[buckets.length - 1]!.index === index ? buckets[buckets.length - 1] : buckets.find((b) => b.index === index);
     if (!bucket) {
       bucket = { index, total: 0, matching: 0, ids: [] };
-      state.buckets.push(bucket);
-      state.buckets.sort((a, b) => a.index - b.index);
-      const oldest = newestIndex - STEPS - this.baselineSteps;
-      while (state.buckets.length > 0 && state.buckets[0]!.index <= oldest) state.buckets.shift();
+      buckets.push(bucket);
+      if (buckets.length > 1 && buckets[buckets.length - 2]!.index > index) buckets.sort((a, b) => a.index - b.index);
+      while (buckets.length > 0 && buckets[0]!.index <= oldest) buckets.shift();
     }
     if (input.ref === 1) {
       bucket.matching++;
       if (bucket.ids.length < this.limits.maxEvidence) bucket.ids.push(input.id);
     } else bucket.total++;
-    if (input.time < state.quietUntil) return undefined;
-
-    let curTotal = 0;
-    let curMatching = 0;
-    let baseTotal = 0;
-    let baseMatching = 0;
-    const ids: string[] = [];
-    for (const b of state.buckets) {
-      if (b.index > newestIndex - STEPS) {
-        curTotal += b.total;
-        curMatching += b.matching;
-        ids.push(...b.ids);
-      } else {
-        baseTotal += b.total;
-        baseMatching += b.matching;
+    // The window sums: kept up to date event by event, summed anew only when the newest bucket moves on.
+    if (state.sumsAt !== newestIndex) {
+      state.sumsAt = newestIndex;
+      state.curTotal = state.curMatching = state.baseTotal = state.baseMatching = 0;
+      for (const b of buckets) {
+        if (b.index > newestIndex - STEPS) {
+          state.curTotal += b.total;
+          state.curMatching += b.matching;
+        } else {
+          state.baseTotal += b.total;
+          state.baseMatching += b.matching;
+        }
       }
-    }
+    } else if (index > newestIndex - STEPS) {
+      if (input.ref === 1) state.curMatching++;
+      else state.curTotal++;
+    } else if (input.ref === 1) state.baseMatching++;
+    else state.baseTotal++;
+    if (input.time < state.quietUntil) return undefined;
+    const { curTotal, curMatching, baseTotal, baseMatching } = state;
     const m = this.model;
     if (curTotal < m.minEvents || baseTotal < m.minEvents) return undefined;
     const share = curMatching / curTotal;
     const baseShare = baseMatching / baseTotal;
     if (share < m.minShare || share < m.factor * baseShare) return undefined;
     state.quietUntil = input.time + m.timespanMs;
+    const ids: string[] = [];
+    for (const b of buckets) if (b.index > newestIndex - STEPS) ids.push(...b.ids);
     const group: Record<string, string> = {};
     m.groupBy.forEach((name, i) => (group[this.groupFields[i] ?? name] = values[i]!));
     const by = Object.entries(group).map(([k, v]) => `${k}=${v}`).join(', ');

@@ -6,7 +6,7 @@ import type { LogsourceEntry, SigmaMapping } from './mapping.js';
 import { findLogsource, inactiveReason } from './mapping.js';
 import type { EvalContext, FieldTable } from './match.js';
 import type { RuleProblem, SigmaRuleModel } from './model.js';
-import { compileItem, ItemError, type Check, type ExtensionRegistry, type Need } from './modifiers.js';
+import { compileItem, ItemError, sharpest, type Check, type ExtensionRegistry, type Need } from './modifiers.js';
 
 export interface CompileOptions {
   table: FieldTable;
@@ -43,11 +43,9 @@ interface Node {
   need?: Need[];
 }
 
-/** AND needs what any part needs: the part needing the fewest literals is the sharpest filter. */
+/** AND needs what any part needs: the part whose literals are least likely to occur is the sharpest filter. */
 function andNeed(parts: Node[]): Need[] | undefined {
-  let best: Need[] | undefined;
-  for (const p of parts) if (p.need && (!best || p.need.length < best.length)) best = p.need;
-  return best;
+  return sharpest(parts.map((p) => p.need));
 }
 
 /** OR needs something only when every part does. */

@@ -14,7 +14,7 @@ import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtensio
 import type { RuleModel, SigmaRuleModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
 import { webDetectors } from '../web/index.js';
-import { buildRuleSet, fingerprint, type DispatchGroup, type LoadReport, type RuleEntry, type RuleSet } from './ruleset.js';
+import { buildRuleSet, fingerprint, type DispatchGroup, type LoadReport, type RuleEntry, type RuleKind, type RuleSet } from './ruleset.js';
 
 type RulesConfig = Config['rules'];
 
@@ -64,7 +64,7 @@ export function ruleEngineOptions(config: RulesConfig, extra: Partial<RuleEngine
 export interface RuleInfo {
   id: string;
   title: string;
-  kind: 'sigma' | 'correlation' | 'baseline';
+  kind: RuleKind;
   level: Severity;
   status?: string;
   author?: string;
@@ -92,6 +92,8 @@ export interface EngineStats {
   groups: number;
   /** Events dropped from full correlation windows. */
   truncated: number;
+  /** Logins impossible_travel rules could not place (no GeoIP location or country): not compared. */
+  unplaced: number;
   reloads: number;
 }
 
@@ -248,15 +250,17 @@ export class RuleEngine implements Detector {
     let evictions = 0;
     let groups = 0;
     let truncated = 0;
+    let unplaced = 0;
     const evictionsByRule: Record<string, number> = {};
     for (const e of this.set.entries) {
       if (!e.detector) continue;
       evictions += e.detector.groups.evictions;
       groups += e.detector.groups.size;
       if ('truncated' in e.detector) truncated += e.detector.truncated;
+      if ('unplaced' in e.detector) unplaced += e.detector.unplaced;
       if (e.detector.groups.evictions > 0) evictionsByRule[e.key] = e.detector.groups.evictions;
     }
-    return { ...this.counters, evictions, evictionsByRule, groups, truncated };
+    return { ...this.counters, evictions, evictionsByRule, groups, truncated, unplaced };
   }
 
   // --- the stream ----------------------------------------------------------------------------------------
@@ -378,7 +382,7 @@ export class RuleEngine implements Detector {
       evidence: fire.evidence,
       reason: `${model.title}: ${fire.reason}`,
       group: fire.group,
-      details: { type: model.kind === 'rule' ? 'sigma' : model.type, value: fire.value, line: model.line },
+      details: { type: model.kind === 'rule' ? 'sigma' : model.type, value: fire.value, line: model.line, ...fire.details },
     };
     if (!rule.emits) detection.details!.silent = true;
     const first = Object.entries(fire.group)[0];

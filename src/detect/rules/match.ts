@@ -8,7 +8,7 @@ import { AhoCorasick } from './aho-corasick.js';
  * Reads a dotted ECS field: the nested path (what parsers and the JSON normalizer produce); where it is missing,
  * a literal dotted key (`{"url.query": …}`) through getField, only when the document has a dotted key at the top.
  */
-function accessor(path: string): (doc: Record<string, unknown>) => unknown {
+export function accessor(path: string): (doc: Record<string, unknown>) => unknown {
   const segments = path.split('.');
   if (segments.length === 1) return (doc) => doc[path];
   const head = segments[0]!;
@@ -61,6 +61,8 @@ export class FieldTable {
   automata: (AhoCorasick | undefined)[] = [];
   needleCount = 0;
   readonly needleText: string[] = [];
+  /** `slot name` → id of a (field, extension modifier) pair, whose answer is kept per event. */
+  private readonly flagIds = new Map<string, number>();
 
   slot(path: string): number {
     let s = this.index.get(path);
@@ -86,6 +88,18 @@ export class FieldTable {
     return id;
   }
 
+  /** The id of an extension modifier on a slot: rules sharing it run the extension once per event. */
+  flag(slot: number, extension: string): number {
+    const key = `${slot} ${extension}`;
+    let id = this.flagIds.get(key);
+    if (id === undefined) this.flagIds.set(key, (id = this.flagIds.size));
+    return id;
+  }
+
+  get flagCount(): number {
+    return this.flagIds.size;
+  }
+
   /** Builds the automata once every rule is compiled. */
   finalize(): void {
     this.automata = this.paths.map((_, slot) => {
@@ -93,6 +107,46 @@ export class FieldTable {
       if (!perSlot || perSlot.size === 0) return undefined;
       return new AhoCorasick([...perSlot.keys()], [...perSlot.values()]);
     });
+  }
+}
+
+/**
+ * What the automaton found in recent texts of one field. User agents, referrers and methods repeat from request to
+ * request, so a text seen lately is not scanned again. Bounded (two generations of GENERATION texts: the young one
+ * becomes the old one when full). A field whose texts rarely repeat (unique URLs) stops being remembered.
+ */
+class ScanMemo {
+  static readonly MAX_TEXT = 4096;
+  private static readonly GENERATION = 1024;
+  private static readonly TRIAL = 4096;
+  private young = new Map<string, number[]>();
+  private old = new Map<string, number[]>();
+  private lookups = 0;
+  private hits = 0;
+  /** False once a trial showed that fewer than one text in five repeats. */
+  useful = true;
+
+  get(text: string): number[] | undefined {
+    let ids = this.young.get(text);
+    if (ids === undefined) {
+      ids = this.old.get(text);
+      if (ids !== undefined) this.set(text, ids);
+    }
+    if (++this.lookups === ScanMemo.TRIAL && this.hits + (ids !== undefined ? 1 : 0) < ScanMemo.TRIAL / 5) {
+      this.useful = false;
+      this.young.clear();
+      this.old.clear();
+    }
+    if (ids !== undefined) this.hits++;
+    return ids;
+  }
+
+  set(text: string, ids: number[]): void {
+    if (this.young.size >= ScanMemo.GENERATION) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(text, ids);
   }
 }
 
@@ -110,7 +164,10 @@ export class EvalContext {
   private readonly lowStamp: Int32Array;
   private readonly lows: string[][];
   private readonly scanStamp: Int32Array;
+  private readonly memos: (ScanMemo | undefined)[] = [];
   readonly hits: Int32Array;
+  private readonly flagStamp: Int32Array;
+  private readonly flags: Uint8Array;
   /** Needle ids found in this event so far (in the slots scanned so far). */
   readonly found: number[] = [];
 
@@ -124,6 +181,8 @@ export class EvalContext {
     this.lows = new Array<string[]>(n);
     this.scanStamp = new Int32Array(n);
     this.hits = new Int32Array(Math.max(1, table.needleCount));
+    this.flagStamp = new Int32Array(table.flagCount);
+    this.flags = new Uint8Array(table.flagCount);
   }
 
   reset(event: EcsEvent, time: number): void {
@@ -140,6 +199,7 @@ export class EvalContext {
       this.lowStamp.fill(0);
       this.scanStamp.fill(0);
       this.hits.fill(0);
+      this.flagStamp.fill(0);
     }
   }
 
@@ -180,13 +240,53 @@ export class EvalContext {
     return this.stamp;
   }
 
-  /** Runs the slot's automaton over its value once per event. */
+  /** Runs the slot's automaton over its value once per event (or replays what it found in the same text lately). */
   scan(slot: number): void {
-    if (this.scanStamp[slot] !== this.stamp) {
-      this.scanStamp[slot] = this.stamp;
-      const automaton = this.table.automata[slot];
-      if (automaton) for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
+    if (this.scanStamp[slot] === this.stamp) return;
+    this.scanStamp[slot] = this.stamp;
+    const automaton = this.table.automata[slot];
+    if (!automaton) return;
+    const v = this.value(slot);
+    const memo = typeof v === 'string' && v.length <= ScanMemo.MAX_TEXT ? (this.memos[slot] ??= new ScanMemo()) : undefined;
+    if (memo !== undefined && memo.useful) {
+      const known = memo.get(v as string);
+      if (known !== undefined) {
+        for (const id of known) {
+          if (this.hits[id] !== this.stamp) {
+            this.hits[id] = this.stamp;
+            this.found.push(id);
+          }
+        }
+        return;
+      }
+      const before = this.found.length;
+      for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
+      memo.set(v as string, this.found.slice(before));
+      return;
     }
+    for (const text of this.lowered(slot)) automaton.mark(text, this.hits, this.stamp, this.found);
+  }
+
+  /**
+   * Whether an extension modifier flags any value of the slot, asked once per event for each (field, extension):
+   * several rules, and a detection's explanation, reuse the answer. An extension that throws flags nothing.
+   */
+  flagged(flag: number, slot: number, extension: (value: string) => boolean): boolean {
+    if (this.flagStamp[flag] === this.stamp) return this.flags[flag] === 1;
+    let found = false;
+    for (const v of this.strings(slot)) {
+      try {
+        if (extension(v)) {
+          found = true;
+          break;
+        }
+      } catch {
+        // A failing extension never breaks detection: the value counts as not flagged.
+      }
+    }
+    this.flagStamp[flag] = this.stamp;
+    this.flags[flag] = found ? 1 : 0;
+    return found;
   }
 
   /** True when the lowered literal `needle` occurs in the slot's value (one automaton pass per slot and event). */

@@ -119,7 +119,29 @@ export interface BaselineModel extends RuleMeta {
   minShare: number;
 }
 
-export type RuleModel = SigmaRuleModel | CorrelationModel | BaselineModel;
+/**
+ * Vigil's `impossible_travel` detector (`vigil:` section): successful logins of one group (user) from places too far
+ * apart for the time between them. Sigma cannot compute a distance between two events.
+ */
+export interface TravelModel extends RuleMeta {
+  kind: 'travel';
+  type: 'impossible_travel';
+  /** Rules (names or ids) whose matches are the logins compared. */
+  rules: string[];
+  groupBy: string[];
+  /** How far back a login is compared with the ones before it. */
+  timespanMs: number;
+  timespan: string;
+  /** Fires above this speed (km/h) between two logins. */
+  speedKmh: number;
+  /** Logins closer than this (km, after allowing for country-level placement) are never compared. */
+  minDistanceKm: number;
+}
+
+export type RuleModel = SigmaRuleModel | CorrelationModel | BaselineModel | TravelModel;
+
+/** The types of Vigil's own detectors (`vigil: type:`). */
+export const VIGIL_TYPES = ['rate_spike', 'impossible_travel'] as const;
 
 /** Limits that keep a hostile file from using unbounded memory or time while it is read. */
 export const LIMITS = {
@@ -260,7 +282,7 @@ function readDocument(r: Reader, doc: Document): RuleModel | undefined {
     return undefined;
   }
   if (entries.has('correlation')) return readCorrelation(r, meta, get('correlation'), label);
-  if (entries.has('vigil')) return readBaseline(r, meta, get('vigil'), label);
+  if (entries.has('vigil')) return readVigil(r, meta, get('vigil'), label);
   if (entries.has('filter') && !entries.has('detection')) {
     r.problem(get('filter'), 'Sigma filter rules are not supported: add the exclusion to the rule itself', label);
     return undefined;
@@ -591,21 +613,68 @@ function readCorrelation(r: Reader, meta: RuleMeta, node: Node | undefined, labe
   };
 }
 
-function readBaseline(r: Reader, meta: RuleMeta, node: Node | undefined, label: string): BaselineModel | undefined {
+function readVigil(r: Reader, meta: RuleMeta, node: Node | undefined, label: string): BaselineModel | TravelModel | undefined {
   if (!isMap(node)) {
-    r.problem(node ?? meta.line, '"vigil" must be a map (type: rate_spike, total, matching, group-by, timespan, baseline, condition)', label);
+    r.problem(node ?? meta.line, `"vigil" must be a map with a "type" (${VIGIL_TYPES.join(', ')}) and its settings`, label);
     return undefined;
   }
   const c = mapEntries(r, node);
-  const scalarOf = (m: Map<string, Node | undefined>, k: string): unknown => {
-    const n = m.get(k);
-    return isScalar(n) ? n.value : undefined;
-  };
+  const type = c.get('type');
+  const value = isScalar(type) ? type.value : undefined;
+  if (value === 'rate_spike') return readBaseline(r, meta, node, c, label);
+  if (value === 'impossible_travel') return readTravel(r, meta, node, c, label);
+  r.problem(type ?? node, `vigil "type" must be one of ${VIGIL_TYPES.join(', ')}`, label);
+  return undefined;
+}
+
+function scalarOf(m: Map<string, Node | undefined>, k: string): unknown {
+  const n = m.get(k);
+  return isScalar(n) ? n.value : undefined;
+}
+
+function readTravel(r: Reader, meta: RuleMeta, node: Node, c: Map<string, Node | undefined>, label: string): TravelModel | undefined {
   let ok = true;
-  if (scalarOf(c, 'type') !== 'rate_spike') {
-    r.problem(c.get('type') ?? node, 'vigil "type" must be rate_spike', label);
-    return undefined;
+  const rules = readStringList(r, c.get('rules'), 'rules', label);
+  if (!rules || rules.length === 0) {
+    r.problem(c.get('rules') ?? node, 'impossible_travel needs "rules": the names or ids of the rules matching successful logins', label);
+    ok = false;
   }
+  const groupBy = readStringList(r, c.get('group-by'), 'group-by', label) ?? [];
+  if (groupBy.length === 0) {
+    r.problem(c.get('group-by') ?? node, 'impossible_travel needs "group-by": whose logins are compared (user.name)', label);
+    ok = false;
+  }
+  const timespanText = scalarOf(c, 'timespan');
+  const timespanMs = parseTimespan(timespanText);
+  if (timespanMs === undefined) {
+    r.problem(c.get('timespan') ?? node, 'vigil "timespan" must be a duration such as 24h', label);
+    ok = false;
+  }
+  const cond = mapEntries(r, c.get('condition'));
+  for (const k of cond.keys()) {
+    if (k !== 'speed_kmh' && k !== 'min_distance_km') {
+      r.problem(cond.get(k) ?? node, `unknown impossible_travel condition "${k}": use speed_kmh, min_distance_km`, label);
+      ok = false;
+    }
+  }
+  const num = (k: string, dflt: number, min: number): number => {
+    const v = scalarOf(cond, k);
+    if (v === undefined) return dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
+      r.problem(cond.get(k) ?? node, `vigil condition "${k}" must be a number ≥ ${min}`, label);
+      ok = false;
+      return dflt;
+    }
+    return v;
+  };
+  const speedKmh = num('speed_kmh', 1000, 1);
+  const minDistanceKm = num('min_distance_km', 500, 0);
+  if (!ok || !rules || timespanMs === undefined) return undefined;
+  return { ...meta, kind: 'travel', type: 'impossible_travel', rules, groupBy, timespanMs, timespan: String(timespanText), speedKmh, minDistanceKm };
+}
+
+function readBaseline(r: Reader, meta: RuleMeta, node: Node, c: Map<string, Node | undefined>, label: string): BaselineModel | undefined {
+  let ok = true;
   const total = scalarOf(c, 'total');
   const matching = scalarOf(c, 'matching');
   for (const [k, v] of [['total', total], ['matching', matching]] as const) {

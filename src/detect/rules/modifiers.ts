@@ -26,6 +26,11 @@ export interface CompileEnv {
 export interface Need {
   slot: number;
   needle: number;
+  /**
+   * A rough chance that the literal occurs in an event's field, to choose the sharpest of an AND's literals: a long
+   * literal is rare, a short one or a whole value of a categorical field (GET, 200) is common.
+   */
+  odds: number;
 }
 
 /** One compiled detection item. */
@@ -178,11 +183,19 @@ function anyIncludes(values: string[], text: string): boolean {
 function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot: number, label: string): ValueTest {
   const shape = shapeOf(pattern, !cased);
   const guard = (text: string): number | undefined => (text.length > 0 ? env.table.needle(slot, text.toLowerCase()) : undefined);
+  const odds = (text: string, whole: boolean): number => {
+    const n = text.length;
+    if (whole) return n <= 4 ? 0.5 : n <= 7 ? 0.1 : 0.01; // GET, 200, POST; application/json; a whole User-Agent
+    return n <= 1 ? 1 : n === 2 ? 0.3 : n === 3 ? 0.02 : n <= 5 ? 0.01 : 0.001;
+  };
   switch (shape.kind) {
     case 'equals': {
       const text = shape.text;
-      if (!cased) return { label, cost: 1, eq: text, test: (ctx) => ctx.lowered(slot).includes(text) };
-      return { label, cost: 1, test: (ctx) => ctx.strings(slot).includes(text) };
+      // A value equal to the text contains it: the literal gates the rule like a `contains` one.
+      const needle = guard(text);
+      const need = needle === undefined ? {} : { need: { slot, needle, odds: odds(text, true) } };
+      if (!cased) return { label, cost: 1, eq: text, ...need, test: (ctx) => ctx.lowered(slot).includes(text) };
+      return { label, cost: 1, ...need, test: (ctx) => ctx.strings(slot).includes(text) };
     }
     case 'startswith':
     case 'endswith':
@@ -190,7 +203,7 @@ function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot:
       const text = shape.text;
       const needle = guard(text)!;
       const kind = shape.kind;
-      const need = { slot, needle };
+      const need = { slot, needle, odds: odds(text, false) };
       if (!cased) {
         if (kind === 'contains') return { label, cost: 1, need, test: (ctx) => ctx.has(slot, needle) };
         if (kind === 'startswith') return { label, cost: 2, need, test: (ctx) => ctx.has(slot, needle) && anyStartsWith(ctx.lowered(slot), text) };
@@ -210,7 +223,7 @@ function stringTest(env: CompileEnv, pattern: SigmaString, cased: boolean, slot:
       };
       const pick = cased ? (ctx: EvalContext) => ctx.strings(slot) : (ctx: EvalContext) => ctx.lowered(slot);
       if (needle === undefined) return { label, cost: 6, test: (ctx) => run(pick(ctx)) };
-      return { label, cost: 3, need: { slot, needle }, test: (ctx) => ctx.has(slot, needle) && run(pick(ctx)) };
+      return { label, cost: 3, need: { slot, needle, odds: odds(glob.longestLiteral, false) }, test: (ctx) => ctx.has(slot, needle) && run(pick(ctx)) };
     }
   }
 }
@@ -429,16 +442,8 @@ export function compileItem(item: DetectionItem, env: CompileEnv): Check {
       if (typeof raw !== 'boolean') fail(`"vigil.${extensionName}" takes true or false`);
       const fn = extension;
       const want = raw;
-      const test = (ctx: EvalContext): boolean => {
-        for (const v of ctx.strings(slot)) {
-          try {
-            if (fn(v)) return want;
-          } catch {
-            // A failing extension never breaks detection: the value counts as not flagged.
-          }
-        }
-        return !want;
-      };
+      const flag = env.table.flag(slot, extensionName);
+      const test = want ? (ctx: EvalContext) => ctx.flagged(flag, slot, fn) : (ctx: EvalContext) => !ctx.flagged(flag, slot, fn);
       return [{ label: `${where} ${want ? 'is' : 'is not'} flagged by vigil.${extensionName}`, cost: 50, test }];
     }
     // Strings: apply the transformations in the order written.
@@ -543,10 +548,29 @@ export function compileItem(item: DetectionItem, env: CompileEnv): Check {
   // A necessary literal: with OR, every value must bring one; with `all`, one value's suffice.
   if (!negate && !nullCheck) {
     const needsOf = (ts: ValueTest[]): Need[] | undefined => (ts.length > 0 && ts.every((t) => t.need) ? ts.map((t) => t.need!) : undefined);
-    const need = all && values.length > 1 ? perValue.map(needsOf).find((n) => n !== undefined) : needsOf(allTests);
+    const need = all && values.length > 1 ? sharpest(perValue.map(needsOf)) : needsOf(allTests);
     if (need) check.need = need;
   }
   return check;
+}
+
+/** The chance that one of `needs` occurs, roughly (their odds added up). */
+export function needOdds(needs: readonly Need[]): number {
+  let sum = 0;
+  for (const n of needs) sum += n.odds;
+  return sum;
+}
+
+/** Of alternatives that are all required, the need least likely to be met: the sharpest filter. */
+export function sharpest(needs: readonly (Need[] | undefined)[]): Need[] | undefined {
+  let best: Need[] | undefined;
+  let bestOdds = Infinity;
+  for (const n of needs) {
+    if (n === undefined) continue;
+    const o = needOdds(n);
+    if (o < bestOdds) [best, bestOdds] = [n, o];
+  }
+  return best;
 }
 
 /**

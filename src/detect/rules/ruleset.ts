@@ -1,14 +1,14 @@
 // A compiled rule set: Sigma rules dispatched by dataset (an event meets only rules whose logsource can select
 // it), correlations and baseline detectors wired to the rules they reference, and the report of what loaded,
 // what is inactive and what was rejected and why. Built whole, then swapped in at once by the engine.
-import { getField } from '../../core/event.js';
 import { DEFAULT_WINDOW_LIMITS, SigmaCorrelation, type RefBinding, type WindowLimits } from '../correlate/correlation.js';
+import { ImpossibleTravel, type TravelBinding } from '../correlate/impossible-travel.js';
 import { RateSpike, type RateSpikeBinding } from '../correlate/rate-spike.js';
 import { compileSigmaRule, type CompiledRule } from './compile.js';
 import type { LogsourceEntry, SigmaMapping } from './mapping.js';
 import { describeLogsource, resolveField } from './mapping.js';
-import { EvalContext, FieldTable } from './match.js';
-import type { BaselineModel, CorrelationModel, RuleModel, RuleProblem, SigmaRuleModel } from './model.js';
+import { accessor, EvalContext, FieldTable } from './match.js';
+import type { BaselineModel, CorrelationModel, RuleModel, RuleProblem, SigmaRuleModel, TravelModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
 
 export interface RuleSetOptions {
@@ -18,14 +18,17 @@ export interface RuleSetOptions {
   limits: WindowLimits;
 }
 
-/** A detector that takes matches of referenced rules: a Sigma correlation or a rate_spike. */
-export type Stateful = SigmaCorrelation | RateSpike;
+/** A detector that takes matches of referenced rules: a Sigma correlation, a rate_spike or an impossible_travel. */
+export type Stateful = SigmaCorrelation | RateSpike | ImpossibleTravel;
+
+/** What kind of rule an entry is: a Sigma rule, a Sigma correlation, or one of Vigil's own detectors. */
+export type RuleKind = 'sigma' | 'correlation' | 'baseline' | 'travel';
 
 export interface RuleEntry {
   /** Stable id: the rule's `id`, else its `name`, else file:line. */
   key: string;
   model: RuleModel;
-  kind: 'sigma' | 'correlation' | 'baseline';
+  kind: RuleKind;
   compiled?: CompiledRule;
   detector?: Stateful;
   /** Why it never matches here (inactive logsource, or references only inactive rules). */
@@ -35,6 +38,9 @@ export interface RuleEntry {
   /** Detectors fed by this rule's matches (ref = its index in their rules list), highest ref first. */
   listeners: { target: RuleEntry; ref: number }[];
 }
+
+/** A rule needing one of more literals than this is run on every event (its literals would be in most events anyway). */
+const MAX_NEEDS = 1024;
 
 /** Rules of one logsource entry, with the test that the event belongs to it. */
 export interface DispatchGroup {
@@ -134,7 +140,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
   // 2. Correlations and baselines, in an order where every reference is compiled first (chains allowed).
   const pending = models
     .map((model, index) => ({ model, index }))
-    .filter((p): p is { model: CorrelationModel | BaselineModel; index: number } => p.model.kind !== 'rule');
+    .filter((p): p is { model: CorrelationModel | BaselineModel | TravelModel; index: number } => p.model.kind !== 'rule');
   for (const p of pending) {
     // Register names first so that a correlation may reference one defined later in the same folder.
     if (p.model.name && !byRef.has(p.model.name)) byRef.set(p.model.name, placeholderEntry(p.model, ruleKey(p.model, p.index)));
@@ -146,7 +152,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     progress = false;
     for (const p of pending) {
       if (done.has(p.model)) continue;
-      const refs = p.model.kind === 'correlation' ? p.model.rules : [p.model.total, p.model.matching];
+      const refs = p.model.kind === 'baseline' ? [p.model.total, p.model.matching] : p.model.rules;
       const targets = refs.map((r) => byRef.get(r));
       const missing = refs.filter((_, i) => targets[i] === undefined);
       if (missing.length > 0) {
@@ -162,7 +168,13 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
         rejected.push({ file: p.model.file, line: p.model.line, message: 'a correlation cannot reference itself', rule: p.model.title });
         continue;
       }
-      const entry = p.model.kind === 'correlation' ? buildCorrelation(p.model, targets as RuleEntry[], ruleKey(p.model, p.index)) : buildBaseline(p.model, targets as RuleEntry[], ruleKey(p.model, p.index));
+      const key = ruleKey(p.model, p.index);
+      const entry =
+        p.model.kind === 'correlation'
+          ? buildCorrelation(p.model, targets as RuleEntry[], key)
+          : p.model.kind === 'travel'
+            ? buildTravel(p.model, targets as RuleEntry[], key)
+            : buildBaseline(p.model, targets as RuleEntry[], key);
       if (!entry || !register(entry)) {
         // Rules that reference this one now see it as unknown.
         for (const ref of [p.model.id, p.model.name]) if (ref !== undefined && byRef.get(ref)?.model === p.model) byRef.delete(ref);
@@ -181,7 +193,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
   // 3. Rules referenced only by correlations that do not `generate` them stay silent (Sigma correlation spec).
   for (const e of entries) {
     const correlations = e.listeners.filter((l) => l.target.kind === 'correlation').map((l) => l.target.model as CorrelationModel);
-    const baselines = e.listeners.filter((l) => l.target.kind === 'baseline');
+    const baselines = e.listeners.filter((l) => l.target.kind === 'baseline' || l.target.kind === 'travel');
     if ((correlations.length > 0 || baselines.length > 0) && !correlations.some((c) => c.generate)) e.emits = false;
   }
 
@@ -219,6 +231,20 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     return entry;
   }
 
+  function buildTravel(model: TravelModel, targets: RuleEntry[], key: string): RuleEntry | undefined {
+    const problems: string[] = [];
+    if (targets.some((t) => t.kind !== 'sigma')) problems.push('"rules" must name Sigma rules (the successful logins)');
+    const refs: TravelBinding[] = targets.map((t) => ({ group: model.groupBy.map((g) => reader(t, g, problems, `group-by "${g}"`)) }));
+    if (problems.length > 0) {
+      rejected.push({ file: model.file, line: model.line, message: problems.join('; '), rule: model.title });
+      return undefined;
+    }
+    const groupFields = model.groupBy.map((g) => ecsName(targets[0]!, g));
+    const entry: RuleEntry = { key, model, kind: 'travel', detector: new ImpossibleTravel(model, refs, groupFields, options.limits), emits: true, listeners: [] };
+    if (targets.every((t) => t.inactive)) entry.inactive = `references only inactive rules (${targets[0]!.inactive})`;
+    return entry;
+  }
+
   // 4. Dispatch groups (their gates read fields too), then the field table, automata and evaluation context.
   const groups = new Map<LogsourceEntry, DispatchGroup>();
   for (const e of entries) {
@@ -232,7 +258,7 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
     const slots = new Set<number>();
     g.rules.forEach((rule, index) => {
       const need = rule.compiled!.need;
-      if (!need || need.length > 64) {
+      if (!need || need.length > MAX_NEEDS) {
         g.always.push(rule);
         g.alwaysIndex.push(index);
         return;
@@ -271,8 +297,8 @@ export function buildRuleSet(models: RuleModel[], problems: RuleProblem[], files
   return { entries, byKey, table, ctx, byDataset, anyDataset, report };
 }
 
-function placeholderEntry(model: CorrelationModel | BaselineModel, key: string): RuleEntry {
-  return { key, model, kind: model.kind === 'correlation' ? 'correlation' : 'baseline', emits: true, listeners: [] };
+function placeholderEntry(model: CorrelationModel | BaselineModel | TravelModel, key: string): RuleEntry {
+  return { key, model, kind: model.kind, emits: true, listeners: [] };
 }
 
 function refName(t: RuleEntry): string {
@@ -304,9 +330,14 @@ function rawReader(t: RuleEntry, field: string, problems: string[], what: string
   const paths = pathsFor(t, field, problems, what);
   // A correlation's own detection carries its group values under the group-by name.
   const names = t.kind === 'sigma' ? paths : [field, ...paths];
+  const readers = names.map(accessor);
+  if (readers.length === 1) {
+    const read = readers[0]!;
+    return (doc) => read(doc) ?? undefined;
+  }
   return (doc) => {
-    for (const p of names) {
-      const v = getField(doc, p);
+    for (const read of readers) {
+      const v = read(doc);
       if (v !== undefined && v !== null) return v;
     }
     return undefined;

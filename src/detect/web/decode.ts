@@ -219,14 +219,14 @@ export function isQueryString(value: string): boolean {
 /** One text to run a detector on, and where it came from. */
 export interface Candidate {
   /** The decoded text. */
-  text: string;
+  readonly text: string;
   /** The query parameter's (decoded) name when the text is that parameter's value. */
-  param?: string;
+  readonly param?: string;
   /**
    * True for the whole value of a query string that was also split into parameters: its text mixes several
    * parameters, so detectors read it only in the contexts that do not depend on where a parameter starts.
    */
-  whole?: boolean;
+  readonly whole?: boolean;
 }
 
 /**
@@ -234,16 +234,37 @@ export interface Candidate {
  * a query string), then the whole value. Duplicates are dropped. The total length is at most twice the input's.
  * Every parameter is looked at (their lengths add up to the input's, so this stays linear).
  */
-export function inputCandidates(value: string): Candidate[] {
+export function inputCandidates(value: string): readonly Candidate[] {
+  // Every detector of a field decodes the same value: the last few answers are kept (they are never changed).
+  // (Long values are not kept: they are rare, and V8 hashes a long string by its length alone.)
+  if (value.length > RECENT_MAX_LENGTH) return decodeCandidates(value);
+  const known = recentCandidates.get(value);
+  if (known !== undefined) return known;
+  const out = decodeCandidates(value);
+  if (recentCandidates.size >= RECENT_VALUES) recentCandidates.delete(recentCandidates.keys().next().value as string);
+  recentCandidates.set(value, out);
+  return out;
+}
+
+/** Values whose candidates are kept: the fields of one event that the detectors read (query, path, user agent …). */
+const RECENT_VALUES = 8;
+const RECENT_MAX_LENGTH = 4096;
+const recentCandidates = new Map<string, readonly Candidate[]>();
+
+function decodeCandidates(value: string): readonly Candidate[] {
   const out: Candidate[] = [];
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined;
   const add = (text: string, param?: string, whole = false): void => {
-    if (text.length === 0 || seen.has(text)) return;
-    seen.add(text);
-    const candidate: Candidate = { text };
-    if (param !== undefined) candidate.param = param;
-    if (whole) candidate.whole = true;
-    out.push(candidate);
+    if (text.length === 0) return;
+    // Most values have a few candidates: compare with them; a long query string gets a set.
+    if (out.length < 8) {
+      for (const c of out) if (c.text === text) return;
+    } else {
+      seen ??= new Set(out.map((c) => c.text));
+      if (seen.has(text)) return;
+      seen.add(text);
+    }
+    out.push(param !== undefined ? (whole ? { text, param, whole } : { text, param }) : whole ? { text, whole } : { text });
   };
   const split = isQueryString(value);
   if (split) {

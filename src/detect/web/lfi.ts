@@ -62,23 +62,29 @@ function isBoundary(c: string): boolean {
  * `=win.ini`; not `kwin.ini`), and the path must be the value itself, not a mention in a sentence: the run of
  * non-space text holding it starts the value or follows `=`, a quote or a traversal.
  */
-/** SENSITIVE_FILES by first character, so that each position is compared with a few names only. */
-const FILES_BY_FIRST = new Map<string, string[]>();
-for (const file of SENSITIVE_FILES) {
-  const list = FILES_BY_FIRST.get(file[0]!) ?? [];
-  list.push(file);
-  FILES_BY_FIRST.set(file[0]!, list);
+/** SENSITIVE_FILES by the code of their first character (all ASCII), so each position is compared with a few names only. */
+const FILES_BY_FIRST: (string[] | undefined)[] = new Array(128);
+for (const file of SENSITIVE_FILES) (FILES_BY_FIRST[file.charCodeAt(0)] ??= []).push(file);
+
+/** isBoundary by character code: space = : " ' ( , ; */
+function isBoundaryCode(c: number): boolean {
+  return c === 32 || c === 61 || c === 58 || c === 34 || c === 39 || c === 40 || c === 44 || c === 59;
 }
 
 function sensitiveFile(path: string): string | undefined {
-  const lower = path.toLowerCase().replace(GLOB_CLASS, '$1').replace(/[/\\]{2,}/g, (m) => m[0]!);
+  let lower = path.toLowerCase();
+  if (lower.includes('[')) lower = lower.replace(GLOB_CLASS, '$1');
+  if (lower.includes('//') || lower.includes('\\')) lower = lower.replace(/[/\\]{2,}/g, (m) => m[0]!);
   let context: PathContext | undefined;
-  for (let at = 0; at < lower.length; at++) {
-    const files = FILES_BY_FIRST.get(lower[at]!);
+  const n = lower.length;
+  for (let at = 0; at < n; at++) {
+    // A name starts a path component: at the start, after a separator, or after a boundary character.
+    const b = at === 0 ? -1 : lower.charCodeAt(at - 1);
+    const separator = b === 47 || b === 92;
+    if (!separator && b !== -1 && !isBoundaryCode(b)) continue;
+    const c = lower.charCodeAt(at);
+    const files = c < 128 ? FILES_BY_FIRST[c] : undefined;
     if (files === undefined) continue;
-    const before = at === 0 ? '' : lower[at - 1]!;
-    const separator = before === '/' || before === '\\';
-    if (!separator && !isBoundary(before)) continue;
     for (const file of files) {
       if (!lower.startsWith(file, at)) continue;
       if (!separator && NEEDS_SEPARATOR.has(file)) continue;

@@ -22,6 +22,25 @@ function isWordChar(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 97 && c <= 122) || c === 95;
 }
 
+/**
+ * Tool names by their first word, with their place in SCANNERS. A tool can only start where a word of the
+ * User-Agent starts and only if that word is its first word, so each word is looked up once.
+ */
+const BY_FIRST_WORD = new Map<string, { tool: string; rank: number }[]>();
+/** The first three characters of every first word, as one number: most words of a User-Agent are ruled out by it. */
+const FIRST_THREE = new Set<number>();
+const three = (a: number, b: number, c: number): number => (a << 16) | (b << 8) | c;
+SCANNERS.forEach((tool, rank) => {
+  let end = 0;
+  while (end < tool.length && isWordChar(tool.charCodeAt(end))) end++;
+  const first = tool.slice(0, end);
+  if (first.length < 3) throw new Error(`scanner name ${tool}: its first word must have three characters at least`);
+  FIRST_THREE.add(three(first.charCodeAt(0), first.charCodeAt(1), first.charCodeAt(2)));
+  const list = BY_FIRST_WORD.get(first) ?? [];
+  list.push({ tool, rank });
+  BY_FIRST_WORD.set(first, list);
+});
+
 export interface ScannerExplanation {
   match: boolean;
   tool?: string;
@@ -29,15 +48,34 @@ export interface ScannerExplanation {
 
 export function explainScanner(value: string): ScannerExplanation {
   if (value.length === 0) return { match: false };
+  // Lowering also gives a flat string, whose characters are cheap to read one by one.
   const ua = value.toLowerCase();
-  for (const tool of SCANNERS) {
-    for (let at = ua.indexOf(tool); at >= 0; at = ua.indexOf(tool, at + 1)) {
-      const before = at === 0 ? 32 : ua.charCodeAt(at - 1);
-      const after = at + tool.length >= ua.length ? 32 : ua.charCodeAt(at + tool.length);
-      if (!isWordChar(before) && !isWordChar(after)) return { match: true, tool };
+  const n = ua.length;
+  let best: { tool: string; rank: number } | undefined;
+  let i = 0;
+  while (i < n) {
+    if (!isWordChar(ua.charCodeAt(i))) {
+      i++;
+      continue;
     }
+    let j = i + 1;
+    while (j < n && isWordChar(ua.charCodeAt(j))) j++;
+    if (j - i >= 3 && FIRST_THREE.has(three(ua.charCodeAt(i), ua.charCodeAt(i + 1), ua.charCodeAt(i + 2)))) best = better(ua, i, j, best);
+    i = j;
   }
-  return { match: false };
+  return best === undefined ? { match: false } : { match: true, tool: best.tool };
+}
+
+/** The tool (of lowest rank) starting at the word ua[i, j), if better than `best`. */
+function better(ua: string, i: number, j: number, best: { tool: string; rank: number } | undefined): { tool: string; rank: number } | undefined {
+  const tools = BY_FIRST_WORD.get(ua.slice(i, j));
+  if (tools === undefined) return best;
+  for (const t of tools) {
+    if (best !== undefined && best.rank <= t.rank) continue;
+    const end = i + t.tool.length;
+    if (ua.startsWith(t.tool, i) && (end >= ua.length || !isWordChar(ua.charCodeAt(end)))) best = t;
+  }
+  return best;
 }
 
 /** True when `value` (a User-Agent) names a known security scanner or attack tool. */

@@ -62,6 +62,16 @@ describe('sqli', () => {
     it(`leaves ${JSON.stringify(text)}`, () => assert.equal(sqli(text), false));
   }
 
+  it('reads quoted words, phrases, percentages and pasted URLs as text, and the injections they resemble as SQL', () => {
+    // From libinjection's list of false positives: quoted operators in text, prose around quotes, percentages.
+    for (const text of ['CHRISTMAS STOCKING "NOT" STUFFER', 'SMALL "&" SIGN', '"IS" STAMP', '"*"', '\'countdown calendar" and "disney:', '80% ACRYLIC AND 20% WOOL',
+      '/SEARCH?SEARCH_SUBMIT=&Q=36"+X+48+"+FRAME&VIEW_TYPE=GALLERY', "MISTERGLAS.DK'*''''''''''''''''''''''''''''''''"]) {
+      assert.equal(sqli(text), false, text);
+    }
+    // MySQL's implicit conversions close single-quoted literals around an operator; a breakout closes one value.
+    for (const attack of ["A 'AND' B", "'AND'", 'a%27%2B%27b', 'admin" or "1', "1\" OR \"x", '1!=0--+"!="\'!=\'', '1 and 1<2', '<root><a probe="a\'or\'a"></a></root>']) assert.equal(sqli(attack), true, attack);
+  });
+
   it('decodes URL encoding, repeated, and `+` as space', () => {
     assert.equal(sqli('1%27%20or%20%271%27%3D%271'), true);
     assert.equal(sqli('1%2527%2520or%2520%25271%2527%253D%25271'), true);

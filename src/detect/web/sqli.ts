@@ -882,17 +882,50 @@ function isInjection(fingerprint: string, sc: SqlScanner): boolean {
     if (fingerprint === 'sos' || fingerprint === 's&s') {
       // …foo' + 'bar… with no quote of its own at either end is an injection; a plain `'a' + 'b'` is not.
       const t0 = tv[0]!;
+      const t1 = tv[1]!;
       const t2 = tv[2]!;
-      return t0.strOpen === '' && t2.strClose === '' && t0.strClose === t2.strOpen;
+      if (!(t0.strOpen === '' && t2.strClose === '' && t0.strClose === t2.strOpen)) return false;
+      return !quotedText(sc, t0, t1, t2);
     }
     if (['s&n', 'n&1', '1&1', '1&v', '1&s'].includes(fingerprint)) {
-      // 'sexy and 17' is text; 'sexy and 17<18' is not.
+      // 'sexy and 17' is text; 'sexy and 17<18' is not; nor is '80% acrylic and 20% wool': `%` is modulo only
+      // between operands, and a percentage is followed by a space.
+      if (PERCENTAGE.test(s)) return false;
       return sc.tokensRead !== 3;
     }
     const t1 = tv[1]!;
     if (t1.type === 'k') return t1.len >= 5 && asciiUpper(t1.val).startsWith('INTO');
   }
   return true;
+}
+
+const PERCENTAGE = /\d%(?:\s|$)/;
+/** A query string before the quote (`…&q=36"`): a URL or form data pasted into the value. */
+const QUERY_BEFORE = /[?&][\w.\-[\]]*=/;
+const ONLY_QUOTES = /^['"]{2,}$/;
+const WORD = /^[a-z]+$/i;
+
+/**
+ * `…foo" OP "bar…` with the quote context's own quotes at both ends reads as a breakout around an operator; these
+ * shapes of it are text (libinjection's false-positive list):
+ * - what comes before the quote is several words: an injection closes one value (`1'`, `admin"`), not a phrase
+ *   (`CHRISTMAS STOCKING "NOT" STUFFER`, `'countdown calendar" and "disney:`);
+ * - a word or one sign quoted on its own in double quotes (`"IS" STAMP`, `SMALL "&" SIGN`, `"*"`): text quotes words
+ *   that way, while the implicit-conversion injections (`A 'DIV' B`, `probe="a'or'a"`) close SQL's single-quoted
+ *   literals, and stay injections even inside prose or markup;
+ * - a query string before the quote (`/search?q=36"+x+48+"+frame`): a URL pasted into the value;
+ * - a second string of nothing but quotes (`misterglas.dk'*''''''''`): stray quote characters, not an operand.
+ */
+function quotedText(sc: SqlScanner, t0: Token, t1: Token, t2: Token): boolean {
+  const s = sc.s;
+  const before = s.slice(t0.pos, t0.end);
+  const quotedAlone = sc.tokensRead === 3 && t1.pos === t0.end + 1 && t2.pos === t1.end + 1 && (t1.len === 1 || WORD.test(t1.val));
+  if (ONLY_QUOTES.test(s.slice(t2.pos, t2.end))) return true;
+  // `…'or'…`, `'AND'`: the implicit-conversion and login-bypass shapes, wherever they are written.
+  if (quotedAlone && sc.quote === "'") return false;
+  if (/\s/.test(before.trim())) return true;
+  if (quotedAlone) return true;
+  return QUERY_BEFORE.test(before);
 }
 
 /**
