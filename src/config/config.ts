@@ -185,6 +185,20 @@ export const configSchema = z.strictObject({
       max_hours: z.number().min(0.1).default(168),
     })
     .prefault({}),
+  /** Failed logins, dashboard and HTTP Basic alike (src/api/auth/lockout.ts); `vigil user unlock NAME` lifts a lock. */
+  login: z
+    .strictObject({
+      /** Failed logins of one account within `window_minutes` that lock it (names that do not exist too). */
+      max_failures: z.number().int().min(1).default(5),
+      window_minutes: z.number().min(0.1).default(15),
+      /** The first lock; each further one within a day doubles, up to `max_lockout_minutes`. */
+      lockout_minutes: z.number().min(0.1).default(15),
+      max_lockout_minutes: z.number().min(0.1).default(24 * 60),
+      /** Failed logins from one address (an IPv6 /64) within the window before it is refused for `address_lockout_minutes`. */
+      max_failures_per_address: z.number().int().min(1).default(20),
+      address_lockout_minutes: z.number().min(0.1).default(15),
+    })
+    .prefault({}),
   /** Anomaly detection: Isolation Forest detectors, severity calibration, retraining (src/config/ml.ts). */
   ml: mlSchema,
   /** GeoIP enrichment (src/config/enrich.ts). */

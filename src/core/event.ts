@@ -84,6 +84,8 @@ export const PARSE_ERROR_TAG = '_parse_failure';
 export const TIMESTAMP_ERROR_TAG = '_timestamp_invalid';
 /** Tag set on a line that was cut to the configured maximum length. */
 export const TRUNCATED_TAG = '_truncated';
+/** Tag set on a sent event that claimed a dataset only Vigil writes (`vigil.*`); it is stored as `external.vigil.…`. */
+export const RESERVED_DATASET_TAG = '_vigil_reserved_dataset';
 
 /** Reads a dotted ECS field (`source.ip`) from a nested document; also accepts literal dotted keys. */
 export function getField(doc: Record<string, unknown>, path: string): unknown {

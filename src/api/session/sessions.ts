@@ -3,7 +3,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../../core/errors.js';
-import type { Credentials, Principal } from '../auth/credentials.js';
+import type { Credentials, Principal, Role } from '../auth/credentials.js';
+import { DEFAULT_LOCKOUT, LoginGuard } from '../auth/lockout.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -15,6 +16,8 @@ export interface SessionOptions {
   maxAgeMs: number;
   /** Wall-clock time (sessions expire in real time, not event time). */
   now?: () => number;
+  /** Failed-login lockout (shared with HTTP Basic); default: the default policy, in memory. */
+  guard?: LoginGuard;
 }
 
 export interface Session {
@@ -24,9 +27,6 @@ export interface Session {
   lastSeen: number;
 }
 
-/** Failed logins allowed per client address and user name within the window before logins are refused for a while. */
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 5 * 60_000;
 const MAX_SESSIONS = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -50,37 +50,27 @@ function equalSecrets(a: string, b: string): boolean {
 export class SessionStore {
   /** Keyed by the SHA-256 of the cookie value, so a heap dump does not hold usable session ids. */
   private readonly sessions = new Map<string, Session>();
-  private readonly failures = new Map<string, { count: number; since: number }>();
   private readonly now: () => number;
+  readonly guard: LoginGuard;
 
   constructor(
     private readonly credentials: Credentials,
     private readonly options: SessionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    const now = this.now;
+    this.guard = options.guard ?? new LoginGuard({ policy: DEFAULT_LOCKOUT, clock: { now } });
   }
 
   private static key(id: string): string {
     return createHash('sha256').update(id).digest('hex');
   }
 
-  /** Checks a user's password; answers the new session's cookie value and the session, or throws 401/429. */
+  /** Checks a user's password under the lockout policy; answers the new session's cookie value and the session, or throws 401/423/429. */
   login(user: string, password: string, client: string): { id: string; session: Session; principal: Principal } {
+    const found = this.guard.attempt(user, client, 'dashboard', () => this.credentials.checkPassword(user, password));
+    const principal: Principal = { kind: 'user', name: found.name, role: found.role as Role };
     const now = this.now();
-    const throttleKey = `${client}\n${user}`;
-    const failed = this.failures.get(throttleKey);
-    if (failed && now - failed.since < FAILURE_WINDOW_MS && failed.count >= MAX_FAILURES) {
-      throw new VigilError('busy', 'too many failed logins: wait a few minutes and try again', { retryAfter: Math.ceil((failed.since + FAILURE_WINDOW_MS - now) / 1000) });
-    }
-    const principal = this.credentials.authenticatePassword(user, password);
-    if (!principal) {
-      const entry = failed && now - failed.since < FAILURE_WINDOW_MS ? failed : { count: 0, since: now };
-      entry.count++;
-      if (this.failures.size > 10_000) this.failures.clear();
-      this.failures.set(throttleKey, entry);
-      throw new VigilError('unauthorized', 'wrong user name or password');
-    }
-    this.failures.delete(throttleKey);
     this.sweep(now);
     const id = randomBytes(32).toString('base64url');
     const session: Session = { user: principal.name, csrf: randomBytes(24).toString('base64url'), created: now, lastSeen: now };
