@@ -184,6 +184,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     models.start();
     // Closed after the pipeline has drained, like the alerts (closers run in reverse).
     closers.splice(1, 0, () => models.close());
+    telemetry.watchDetectionState(() => [...rules.state(), ...models.state()]);
     const detect = new DetectStage({ detectors: [rules, models, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
