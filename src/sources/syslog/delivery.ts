@@ -50,7 +50,7 @@ export class Delivery {
           return;
         }
         if (onBusy === undefined) {
-          this.countDropped(options.input, 'congested', lines.length);
+          this.countDropped(options.input, err.id === 'unavailable' ? 'store_unavailable' : 'congested', lines.length);
           return;
         }
         onBusy();
