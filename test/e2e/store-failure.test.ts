@@ -1,7 +1,7 @@
 // A store that cannot write, for real: the server runs with a file size limit (RLIMIT_FSIZE, as `ulimit -f`), so
 // DuckDB's writes past it fail with EFBIG exactly as on a full disk, while reads go on working. Ingestion answers 503
 // with Retry-After and acknowledges nothing, health says `down`, the syslog TCP receiver stops reading (the sender is
-// held back), UDP losses are counted, and after a restart with room again every acknowledged event is there.
+// held back), UDP losses are counted, a stop does not hang, and after a restart with room every acknowledged event is there.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -121,9 +121,16 @@ test('when the store cannot write: 503 with Retry-After, health down, syslog TCP
     assert.ok(socket.writableLength > 10_000_000, `${socket.writableLength} bytes still wait on the sender's side: the server stopped reading`);
     assert.equal(await metric(server, /^vigil_events_stored_total (\d+)$/m), stored, 'nothing more was stored');
     assert.equal(await metric(server, /^vigil_events_dropped_total\{input="syslog_tcp",reason="[^"]+",intentional="false"\} (\d+)$/m), 0, 'and nothing from TCP was dropped');
+
+    // Stopping does not hang on what the store keeps refusing: the receiver gives it up after a grace period.
+    const stopping = Date.now();
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 60_000))]);
+    assert.notEqual(code, 'still running', `vigil did not stop within ${Math.round((Date.now() - stopping) / 1000)} s:\n${server.output().slice(-2000)}`);
     socket.destroy();
 
-    // kill -9, room again: every acknowledged event is there, once, and ingestion works.
+    // Room again: every acknowledged event is there, once, and ingestion works.
     await stop(server, 'SIGKILL');
     server = await startVigilProcess(args, env);
     const found = await fetch(`${server.url}/api/v1/events?q=labels.run:store-failure&from=now-1d&limit=10000`, { headers: { authorization: `Bearer ${TOKEN}` } });
