@@ -78,13 +78,14 @@ export class AuditShipper {
     });
   }
 
-  /** Resolves once everything appended so far is stored (or the store refused it). */
+  /** Resolves once everything appended so far is stored, or the store refused it (the lines wait for the next run). */
   async flush(): Promise<void> {
     for (let i = 0; i < 100; i++) {
       if (this.running) await this.running;
       this.retryAt = 0;
       this.poke();
       if (this.running) await this.running;
+      if (this.stats_.lastError !== null) return;
       if (!this.again && this.size(this.path) <= this.offset && !this.rotated) return;
     }
   }
