@@ -3,7 +3,7 @@
 // normal traffic — while its memory and detection latency are sampled from /metrics. At the end it counts what was
 // stored against what was sent (by a run label), and prints the three figures against their goals: memory growth
 // (median RSS of the first minute against the last) within 10%, no event dropped, detection latency p99 under 1 s.
-//   npm run soak -- [--minutes 10] [--rate 5000] [--sample-seconds 5] [--json]
+//   npm run soak -- [--minutes 10] [--rate 5000] [--sample-seconds 5] [--memory-limit 1GB] [--json]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '5000' },
     'sample-seconds': { type: 'string', default: '5' },
     json: { type: 'boolean', default: false },
+    /** `store.memory_limit` of the server (DuckDB's cache); default: unset, as in a default configuration. */
+    'memory-limit': { type: 'string' },
   },
 });
 const minutes = Number(values.minutes);
@@ -152,7 +154,7 @@ function median(xs: number[]): number {
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-soak-'));
 const config = join(dir, 'vigil.yaml');
-writeFileSync(config, 'files:\n  enabled: false\nretention:\n  max_age_days: 0\n');
+writeFileSync(config, `files:\n  enabled: false\nretention:\n  max_age_days: 0\n${values['memory-limit'] ? `store:\n  memory_limit: ${values['memory-limit']}\n` : ''}`);
 const syslogPort = await freePort();
 let server: ServerProcess | undefined;
 let syslog: Socket | undefined;

@@ -158,6 +158,15 @@ export const configSchema = z.strictObject({
       max_events_per_group: z.number().int().min(1).default(1_000),
     })
     .prefault({}),
+  store: z
+    .strictObject({
+      /**
+       * DuckDB's memory_limit (e.g. `1GB`): its cache of the event table stays within it. Unset, DuckDB takes up to
+       * 80% of the machine's memory, and the process grows with the store until then.
+       */
+      memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB').optional(),
+    })
+    .prefault({}),
   retention: z
     .strictObject({
       /** Delete events older than this; 0 keeps them forever. */

@@ -71,11 +71,11 @@ export interface RuntimeOptions {
   syslogPort?: ListenPort;
 }
 
-/** Opens the embedded store, turning DuckDB's lock error into advice. */
-export async function openDataDir(dataDir: string): Promise<EventStore> {
+/** Opens the embedded store, turning DuckDB's lock error into advice. `memoryLimit`: DuckDB's `memory_limit`. */
+export async function openDataDir(dataDir: string, memoryLimit?: string): Promise<EventStore> {
   mkdirSync(dataDir, { recursive: true });
   try {
-    return await openStore({ engine: 'duckdb', dir: dataDir });
+    return await openStore({ engine: 'duckdb', dir: dataDir, ...(memoryLimit ? { memoryLimit } : {}) });
   } catch (err) {
     const message = errorMessage(err);
     if (/lock/i.test(message)) {
@@ -89,7 +89,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const telemetry = new Telemetry({ processMetrics: true });
-  const store = await openDataDir(config.data_dir);
+  const store = await openDataDir(config.data_dir, config.store.memory_limit);
   const closers: (() => Promise<void>)[] = [async () => store.close()];
   const closeAll = async () => {
     for (const close of closers.reverse()) {
