@@ -7,7 +7,7 @@ import { ManualClock } from '../core/clock.js';
 import type { Detection } from '../core/detection.js';
 import type { Incident } from '../core/alert.js';
 import { AlertManager } from './manager.js';
-import { IncidentTracker, alertStage, incidentStage } from './incidents.js';
+import { IncidentTracker, MAX_INCIDENT_ALERTS, MAX_INCIDENT_ENTITIES, alertStage, incidentStage } from './incidents.js';
 
 const T0 = Date.parse('2024-05-01T10:00:00Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -110,4 +110,45 @@ test('an unacknowledged high incident escalates each period up to the cap; ackno
     assert.deepEqual(again.tick(), []);
     again.close();
   });
+});
+
+test('thousands of alerts chained through one shared user make one bounded incident: the first alerts listed, the rest counted', () => {
+  withTracker((alerts, incidents) => {
+    // Every brute-forcing address tries root: each alert is about its own address and the same user.
+    for (let i = 0; i < 3000; i++) {
+      const ip = `10.0.${i >> 8}.${i & 255}`;
+      const d = detection('ssh-brute-force', i / 1000, { 'source.ip': ip }, ['attack.credential_access'], 'high');
+      d.related = { ip: [ip], user: ['root'] };
+      alerts.handle([d]);
+    }
+    const { incidents: list, total } = incidents.list();
+    assert.equal(total, 1, 'one incident: they all share root');
+    const incident = list[0]!;
+    assert.equal(incident.alerts.length, MAX_INCIDENT_ALERTS);
+    assert.equal(incident.timeline.length, MAX_INCIDENT_ALERTS);
+    assert.equal(incident.unlisted_alerts, 3000 - MAX_INCIDENT_ALERTS);
+    assert.equal(incident.entities.length, MAX_INCIDENT_ENTITIES);
+    const stats = incidents.stats();
+    assert.ok(stats.confidences <= MAX_INCIDENT_ALERTS, JSON.stringify(stats));
+    assert.ok(stats.indexedEntities <= MAX_INCIDENT_ENTITIES, JSON.stringify(stats));
+  });
+});
+
+test('evicted incidents leave nothing behind in the indexes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-incidents-'));
+  const clock = new ManualClock(T0);
+  const incidents = new IncidentTracker({ dataDir: dir, clock, tickMs: 0, maxIncidents: 100 });
+  const alerts = new AlertManager({ dataDir: dir, clock, flushIntervalMs: 60_000, maxAlerts: 100 });
+  alerts.onChange((alert) => incidents.observe(alert));
+  try {
+    for (let i = 0; i < 5000; i++) alerts.handle([detection('scan', i / 100, { 'source.ip': `10.1.${i >> 8}.${i & 255}` }, ['attack.discovery'])]);
+    const stats = incidents.stats();
+    assert.ok(stats.incidents <= 100 && stats.incidents >= 95, JSON.stringify(stats));
+    assert.ok(stats.indexedEntities <= stats.incidents && stats.indexedAlerts <= stats.incidents && stats.confidences <= stats.incidents, JSON.stringify(stats));
+    assert.ok(alerts.size <= 100);
+  } finally {
+    alerts.close();
+    incidents.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

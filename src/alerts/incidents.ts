@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.js';
 import { SEVERITIES, type Severity } from '../core/detection.js';
 import { VigilError } from '../core/errors.js';
 import { combineConfidence } from './confidence.js';
+import { BoundedMap } from '../core/bounded-map.js';
 import { Journal } from './journal.js';
 
 export interface IncidentOptions {
@@ -24,7 +25,17 @@ export interface IncidentOptions {
   maxIncidents?: number;
   /** How often changes are written and escalations checked. Default 1 s; 0 for no timer (tests call flush/tick). */
   tickMs?: number;
+  /** Entries of each index (entity → incident, alert → incident, alert confidences). Default 200,000. */
+  maxIndexed?: number;
 }
+
+/**
+ * Alerts listed (and on the timeline) per incident, and entities per incident: a flood of alerts that share one
+ * entity (every brute-forcing address tries `root`) joins one incident, which must not grow without end. Alerts
+ * beyond the list are counted in `unlisted_alerts`.
+ */
+export const MAX_INCIDENT_ALERTS = 1000;
+export const MAX_INCIDENT_ENTITIES = 1000;
 
 /** Called when an incident is opened (level 0), worsens, or escalates (level > 0). */
 export type EscalationListener = (incident: Incident, level: number, why: 'opened' | 'worsened' | 'unacknowledged') => void;
@@ -84,12 +95,12 @@ export function incidentStage(timeline: readonly { at: string; stage: AttackStag
 
 export class IncidentTracker {
   private readonly incidents = new Map<string, Incident>();
-  /** Entity value → open incident holding it. */
-  private readonly byEntity = new Map<string, string>();
+  /** Entity value → open incident holding it. Bounded: a forgotten entity opens a new incident rather than joining. */
+  private readonly byEntity: BoundedMap<string, string>;
   /** Alert id → its incident. */
-  private readonly byAlert = new Map<string, string>();
-  /** The alerts seen, by id: their latest state, for confidence and timelines. */
-  private readonly alertConfidence = new Map<string, number>();
+  private readonly byAlert: BoundedMap<string, string>;
+  /** The alerts seen, by id: their latest confidence. */
+  private readonly alertConfidence: BoundedMap<string, number>;
   private readonly listeners: EscalationListener[] = [];
   private readonly dirty = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -106,6 +117,10 @@ export class IncidentTracker {
     this.escalateAfterMs = options.escalateAfterMs ?? 15 * 60_000;
     this.maxEscalation = options.maxEscalation ?? 2;
     this.maxIncidents = options.maxIncidents ?? 20_000;
+    const maxIndexed = options.maxIndexed ?? 200_000;
+    this.byEntity = new BoundedMap(maxIndexed);
+    this.byAlert = new BoundedMap(maxIndexed);
+    this.alertConfidence = new BoundedMap(maxIndexed);
     const path = join(options.dataDir, 'incidents.jsonl');
     this.journal = Journal.open<Record_>(path, (records) => {
       for (const r of records) if (r.type === 'incident') this.incidents.set(r.incident.id, r.incident);
@@ -194,10 +209,16 @@ export class IncidentTracker {
       this.incidents.set(incident.id, incident);
       this.evict();
     }
-    incident.alerts.push(alert.id);
-    incident.timeline.push(entry);
-    incident.timeline.sort((a, b) => a.at.localeCompare(b.at));
+    if (incident.alerts.length < MAX_INCIDENT_ALERTS) {
+      incident.alerts.push(alert.id);
+      incident.timeline.push(entry);
+      incident.timeline.sort((a, b) => a.at.localeCompare(b.at));
+    } else {
+      incident.unlisted_alerts = (incident.unlisted_alerts ?? 0) + 1;
+      this.alertConfidence.delete(alert.id); // only listed alerts count towards the incident's confidence
+    }
     for (const value of values.keys()) {
+      if (incident.entities.length >= MAX_INCIDENT_ENTITIES && !incident.entities.includes(value)) continue;
       if (!incident.entities.includes(value)) incident.entities.push(value);
       this.byEntity.set(value, incident.id);
     }
@@ -315,10 +336,28 @@ export class IncidentTracker {
     return incident;
   }
 
+  /**
+   * Beyond the cap, the oldest incidents (resolved first) go, with their index entries. A twentieth more than needed
+   * goes at once, so that a flood of new incidents sorts the whole set once per many incidents, not once each.
+   */
   private evict(): void {
     if (this.incidents.size <= this.maxIncidents) return;
+    const target = Math.max(0, this.maxIncidents - Math.floor(this.maxIncidents / 20));
     const byAge = [...this.incidents.values()].sort((a, b) => Number(b.status === 'resolved') - Number(a.status === 'resolved') || a.last_seen.localeCompare(b.last_seen));
-    for (const incident of byAge.slice(0, this.incidents.size - this.maxIncidents)) this.incidents.delete(incident.id);
+    for (const incident of byAge.slice(0, this.incidents.size - target)) {
+      this.incidents.delete(incident.id);
+      this.dirty.delete(incident.id);
+      for (const value of incident.entities) if (this.byEntity.get(value) === incident.id) this.byEntity.delete(value);
+      for (const id of incident.alerts) {
+        if (this.byAlert.get(id) === incident.id) this.byAlert.delete(id);
+        this.alertConfidence.delete(id);
+      }
+    }
+  }
+
+  /** Sizes of the incidents and of each index, for health and the flood test. */
+  stats(): { incidents: number; indexedEntities: number; indexedAlerts: number; confidences: number } {
+    return { incidents: this.incidents.size, indexedEntities: this.byEntity.size, indexedAlerts: this.byAlert.size, confidences: this.alertConfidence.size };
   }
 
   close(): void {

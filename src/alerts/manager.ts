@@ -231,10 +231,21 @@ export class AlertManager {
   }
 
   /** Drops the oldest resolved alerts (then the oldest of any status) beyond the cap. */
+  /** Alerts held now. */
+  get size(): number {
+    return this.alerts.size;
+  }
+
+  /**
+   * Beyond the cap, the oldest alerts (resolved first) go. A twentieth more than needed goes at once, so that a flood
+   * of new alerts sorts the whole set once per many batches rather than on every one.
+   */
   private evict(): void {
     if (this.alerts.size <= this.maxAlerts) return;
+    const target = Math.max(0, this.maxAlerts - Math.floor(this.maxAlerts / 20));
     const byAge = [...this.alerts.values()].sort((a, b) => Number(b.status === 'resolved') - Number(a.status === 'resolved') || a.last_seen.localeCompare(b.last_seen));
-    for (const alert of byAge.slice(0, this.alerts.size - this.maxAlerts)) {
+    for (const alert of byAge.slice(0, this.alerts.size - target)) {
+      this.dirty.delete(alert.id);
       this.alerts.delete(alert.id);
       if (this.byKey.get(keyOf(alert)) === alert.id) this.byKey.delete(keyOf(alert));
     }

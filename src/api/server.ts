@@ -28,6 +28,8 @@ import type { HostRegistry } from './hosts/registry.js';
 import { registerHostRoutes } from './hosts/routes.js';
 import { registerIntelRoutes } from './intel/routes.js';
 import type { Enrichment } from '../enrich/index.js';
+import type { LoginGuard } from './auth/lockout.js';
+import type { AuditSink } from '../audit/trail.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
@@ -51,6 +53,10 @@ export interface ApiDeps extends RuleRoutesDeps {
   hosts?: HostRegistry;
   /** GeoIP and threat intelligence, for `/api/v1/intel/*`. */
   enrichment?: Enrichment;
+  /** Failed-login lockout for the dashboard and HTTP Basic; default: the default policy, in memory. */
+  loginGuard?: LoginGuard;
+  /** Where administrative and analyst actions are recorded (src/audit/). */
+  audit?: AuditSink;
 }
 
 /** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
@@ -136,9 +142,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     idleMs: (deps.sessions?.idle_minutes ?? 720) * 60_000,
     maxAgeMs: (deps.sessions?.max_hours ?? 168) * 3_600_000,
     ...(deps.sessions?.file ? { file: deps.sessions.file } : {}),
+    ...(deps.loginGuard ? { guard: deps.loginGuard } : {}),
   });
   app.addHook('onClose', async () => sessions.close());
-  registerAuth(app, deps.credentials, sessions);
+  registerAuth(app, deps.credentials, sessions, sessions.guard);
   registerBodies(app);
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, deps);
@@ -146,12 +153,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
   registerRuleRoutes(app, deps);
-  registerSessionRoutes(app, { sessions, secure: deps.tls !== undefined });
+  registerSessionRoutes(app, { sessions, secure: deps.tls !== undefined, ...(deps.audit ? { audit: deps.audit } : {}) });
   registerStreamRoutes(app, { ...deps, sessions });
   registerUiRoutes(app);
-  if (deps.models) registerModelRoutes(app, { models: deps.models });
+  if (deps.models) registerModelRoutes(app, { models: deps.models, ...(deps.audit ? { audit: deps.audit } : {}) });
   registerHostRoutes(app, deps);
-  if (deps.enrichment) registerIntelRoutes(app, { enrichment: deps.enrichment, store: deps.store });
+  if (deps.enrichment) registerIntelRoutes(app, { enrichment: deps.enrichment, store: deps.store, ...(deps.audit ? { audit: deps.audit } : {}) });
 
   app.get('/api/v1/openapi.json', { config: { access: 'viewer' }, schema: { hide: true } }, async () => app.swagger());
   return app;

@@ -101,6 +101,11 @@ export const configSchema = z.strictObject({
           .default('duckdb'),
         ...secretShape('password'),
         settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        /**
+         * DuckDB's memory_limit (e.g. `1GB`): its cache of the event table stays within it. Unset, DuckDB takes up to
+         * 80% of the machine's memory, and the process grows with the store until then.
+         */
+        memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB').optional(),
       })
       .prefault({}),
   ),
@@ -203,6 +208,20 @@ export const configSchema = z.strictObject({
     .strictObject({
       idle_minutes: z.number().min(1).default(720),
       max_hours: z.number().min(0.1).default(168),
+    })
+    .prefault({}),
+  /** Failed logins, dashboard and HTTP Basic alike (src/api/auth/lockout.ts); `vigil user unlock NAME` lifts a lock. */
+  login: z
+    .strictObject({
+      /** Failed logins of one account within `window_minutes` that lock it (names that do not exist too). */
+      max_failures: z.number().int().min(1).default(5),
+      window_minutes: z.number().min(0.1).default(15),
+      /** The first lock; each further one within a day doubles, up to `max_lockout_minutes`. */
+      lockout_minutes: z.number().min(0.1).default(15),
+      max_lockout_minutes: z.number().min(0.1).default(24 * 60),
+      /** Failed logins from one address (an IPv6 /64) within the window before it is refused for `address_lockout_minutes`. */
+      max_failures_per_address: z.number().int().min(1).default(20),
+      address_lockout_minutes: z.number().min(0.1).default(15),
     })
     .prefault({}),
   /** Anomaly detection: Isolation Forest detectors, severity calibration, retraining (src/config/ml.ts). */

@@ -74,7 +74,10 @@ export interface Incident {
   stage: AttackStage;
   status: AlertStatus;
   assignee: string | null;
+  /** The first alerts that joined, at most MAX_INCIDENT_ALERTS (alerts/incidents.ts), with their timeline. */
   alerts: string[];
+  /** Alerts that joined beyond the listed ones (counted, not listed). */
+  unlisted_alerts?: number;
   first_seen: string;
   last_seen: string;
   timeline: { at: string; alert: string; rule: string; severity: Severity; stage: AttackStage; summary: string }[];

@@ -11,6 +11,8 @@ export type ErrorId =
   | 'too_large'
   | 'unsupported_media_type'
   | 'busy'
+  | 'rate_limited'
+  | 'locked'
   | 'unavailable'
   | 'conflict'
   | 'internal';
@@ -27,6 +29,10 @@ const STATUS: Record<ErrorId, number> = {
   too_large: 413,
   unsupported_media_type: 415,
   busy: 429,
+  /** A client over its own limit (failed logins from one address). */
+  rate_limited: 429,
+  /** An account locked after failed logins (RFC 4918 §11.3); answered the same for names that do not exist. */
+  locked: 423,
   unavailable: 503,
   internal: 500,
 };

@@ -84,6 +84,8 @@ export const PARSE_ERROR_TAG = '_parse_failure';
 export const TIMESTAMP_ERROR_TAG = '_timestamp_invalid';
 /** Tag set on a line that was cut to the configured maximum length. */
 export const TRUNCATED_TAG = '_truncated';
+/** Tag set on a sent event that claimed a dataset only Vigil writes (`vigil.*`); it is stored as `external.vigil.…`. */
+export const RESERVED_DATASET_TAG = '_vigil_reserved_dataset';
 
 /**
  * How getField walks one path, worked out once: at each step `k` (the start of the rest of the path) the rest as one

@@ -23,6 +23,11 @@ export interface DocumentOptions {
   peer?: string;
   /** Used when a document carries no `event.dataset` (the Elasticsearch index name, say). */
   defaultDataset?: string;
+  /**
+   * Vigil's own records (detections, the audit trail): only these may carry a `vigil.*` dataset. A document from
+   * any other input that claims one is stored under `external.vigil.…` with the `_vigil_reserved_dataset` tag.
+   */
+  trusted?: boolean;
 }
 
 export interface IngestError {

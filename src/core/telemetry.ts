@@ -1,6 +1,14 @@
 // Every stage reports the same counters (received, parsed, failed, stored, dropped, queue depth), exported as Prometheus text.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** State a stateful detector keeps (correlation groups, entity windows): how much, its cap, and evictions so far. */
+export interface DetectionState {
+  detector: string;
+  entries: number;
+  limit: number;
+  evictions: number;
+}
+
 export class Telemetry {
   readonly registry = new Registry();
   /** Lines or documents an input handed to the pipeline. */
@@ -47,6 +55,48 @@ export class Telemetry {
       registers,
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vigil_' });
+  }
+
+  /**
+   * Exposes detection state as `vigil_detection_state_entries{detector}`, `vigil_detection_state_limit{detector}`
+   * and `vigil_detection_state_evictions_total{detector}`, read from `read` at each scrape: a flood of new
+   * addresses shows as evictions rising while the entries stay at their limit.
+   */
+  watchDetectionState(read: () => readonly DetectionState[]): void {
+    const registers = [this.registry];
+    const last = new Map<string, number>();
+    new Gauge({
+      name: 'vigil_detection_state_entries',
+      help: 'Groups or entities a stateful detector keeps now.',
+      labelNames: ['detector'],
+      registers,
+      collect() {
+        for (const s of read()) this.set({ detector: s.detector }, s.entries);
+      },
+    });
+    new Gauge({
+      name: 'vigil_detection_state_limit',
+      help: 'The most groups or entities a stateful detector keeps (its cap).',
+      labelNames: ['detector'],
+      registers,
+      collect() {
+        for (const s of read()) this.set({ detector: s.detector }, s.limit);
+      },
+    });
+    new Counter({
+      name: 'vigil_detection_state_evictions_total',
+      help: 'Groups or entities evicted because a stateful detector was at its cap (least recently seen first).',
+      labelNames: ['detector'],
+      registers,
+      collect() {
+        for (const s of read()) {
+          // The detectors count since start; a rule reloaded away takes its count with it, so only growth is added.
+          const delta = s.evictions - (last.get(s.detector) ?? 0);
+          if (delta > 0) this.inc({ detector: s.detector }, delta);
+          last.set(s.detector, Math.max(s.evictions, last.get(s.detector) ?? 0));
+        }
+      },
+    });
   }
 
   /** Prometheus text exposition format. */

@@ -1,6 +1,6 @@
 // Turns a parsed line or a received JSON document into a complete ECS event: id, timestamps, original, defaults, tags.
 import { randomUUID } from 'node:crypto';
-import { PARSE_ERROR_TAG, TRUNCATED_TAG, type EcsEvent } from '../core/event.js';
+import { PARSE_ERROR_TAG, RESERVED_DATASET_TAG, TRUNCATED_TAG, type EcsEvent } from '../core/event.js';
 import type { DocumentOptions, LineOptions } from '../core/ingest.js';
 import type { ParseOutcome } from '../parsers/types.js';
 import { parseLine } from '../parsers/index.js';
@@ -19,6 +19,17 @@ export function truncateLine(line: string, maxChars: number): string {
 function addTag(event: EcsEvent, tag: string): void {
   if (!Array.isArray(event.tags)) event.tags = [];
   if (!event.tags.includes(tag)) event.tags.push(tag);
+}
+
+/**
+ * Datasets under `vigil.` are Vigil's own records (its audit trail, its detections), made only server-side: a sent
+ * event claiming one is kept, but renamed to `external.vigil.…` and tagged, so it can never pass for a real one.
+ */
+function guardReservedDataset(event: EcsEvent): void {
+  const dataset = event.event.dataset;
+  if (typeof dataset !== 'string' || !dataset.startsWith('vigil.')) return;
+  event.event.dataset = `external.${dataset}`;
+  addTag(event, RESERVED_DATASET_TAG);
 }
 
 function applyDefaults(event: EcsEvent, options: { hostName?: string; peer?: string }): void {
@@ -65,6 +76,7 @@ export function normalizeLine(
   event.event.original = line;
   event.event.ingested = ingested;
   if (truncated) addTag(event, TRUNCATED_TAG);
+  guardReservedDataset(event);
   if (options.filePath) {
     const log = (event.log ??= {});
     log.file = { ...(log.file as Record<string, unknown> | undefined), path: options.filePath };
@@ -129,6 +141,7 @@ export function normalizeDocument(
     event.event.original = parsedFrom ?? (typeof doc.message === 'string' ? doc.message : rawText);
   }
   event.event.ingested = ingested;
+  if (options.trusted !== true) guardReservedDataset(event);
   applyDefaults(event, options);
   return { ok: true, event, givenId };
 }

@@ -61,6 +61,8 @@ export class Pipeline implements Ingest {
   private writesInFlight = 0;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  /** The latest failed store write (wall-clock ms and why), for health: a full disk refuses events while reads work. */
+  lastWriteFailure: { at: number; message: string } | undefined;
 
   constructor(options: PipelineOptions) {
     this.store = options.store;
@@ -230,6 +232,7 @@ export class Pipeline implements Ingest {
       }
     } catch (err) {
       this.telemetry.storeErrors.inc();
+      this.lastWriteFailure = { at: Date.now(), message: errorMessage(err) };
       const failure = new VigilError('unavailable', `the event store could not write: ${errorMessage(err)}`, { retryAfter: 5, cause: err });
       for (const p of batch) p.reject(failure);
     }

@@ -27,6 +27,10 @@ import { VERSION } from '../core/version.js';
 import { Enrichment } from '../enrich/index.js';
 import { Notifier } from '../sinks/notify.js';
 import { EsExporter } from '../sinks/elasticsearch/exporter.js';
+import { AuditTrail } from '../audit/trail.js';
+import { AuditShipper } from '../audit/shipper.js';
+import { configDigest } from '../audit/event.js';
+import { LoginGuard, lockoutPolicy } from '../api/auth/lockout.js';
 
 export interface Runtime {
   config: Config;
@@ -44,6 +48,11 @@ export interface Runtime {
   /** Live export to the clusters of the `export` block. */
   exporters: EsExporter[];
   credentials: Credentials;
+  /** Administrative and analyst actions, stored as `vigil.audit` events (src/audit/). */
+  audit: AuditTrail;
+  auditShipper: AuditShipper;
+  /** Failed-login lockout of the dashboard and HTTP Basic. */
+  loginGuard: LoginGuard;
   telemetry: Telemetry;
   api: FastifyInstance;
   /** Base URL of the API, e.g. http://127.0.0.1:3000. */
@@ -65,7 +74,7 @@ export interface RuntimeOptions {
 
 /**
  * Opens the configured store (`store:`; DuckDB in the data directory by default), turning DuckDB's lock error into
- * advice. With ClickHouse, its TTL follows `retention.max_age_days`.
+ * advice. With ClickHouse, its TTL follows `retention.max_age_days`; with DuckDB, `store.memory_limit` bounds its cache.
  */
 export async function openDataDir(dataDir: string, config?: Pick<Config, 'store' | 'retention'>, env: NodeJS.ProcessEnv = process.env): Promise<EventStore> {
   mkdirSync(dataDir, { recursive: true });
@@ -76,7 +85,7 @@ export async function openDataDir(dataDir: string, config?: Pick<Config, 'store'
     storeConfig = { ...storeConfig, settings, ttlDays: config.retention.max_age_days, ...(password !== undefined ? { password } : {}) };
   }
   try {
-    return await openStore(storeConfig);
+    return await openStore(storeConfig.engine === 'duckdb' && config?.store.memory_limit ? { ...storeConfig, memoryLimit: config.store.memory_limit } : storeConfig);
   } catch (err) {
     // ClickHouse's errors already say where and what (without credentials).
     if (storeConfig.engine !== 'duckdb' && err instanceof VigilError) throw err;
@@ -119,6 +128,13 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       stages: [enrichment.stage],
     });
     closers.push(() => pipeline.close());
+    // The audit trail: records are durable in audit.jsonl at once and stored as events through the pipeline.
+    const audit = new AuditTrail(config.data_dir, clock);
+    const auditShipper = new AuditShipper({ dataDir: config.data_dir, ingest: pipeline });
+    audit.onAppend(() => auditShipper.poke());
+    auditShipper.start();
+    closers.push(() => auditShipper.close()); // before the pipeline closes, so the last records are stored
+    const loginGuard = new LoginGuard({ policy: lockoutPolicy(config.login), dataDir: config.data_dir, clock, audit });
 
     const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
     const incidents = new IncidentTracker({
@@ -157,6 +173,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       onReload: (report, error) => {
         if (error) console.error(`vigil: reloading rules failed: ${error.message}`);
         for (const p of report.rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
+        audit.record({
+          action: 'rules-reloaded',
+          category: 'configuration',
+          type: ['change'],
+          outcome: error ? 'failure' : 'success',
+          ...(error ? { reason: 'reload_failed' } : {}),
+          actor: { name: 'vigil', kind: 'system' },
+          via: 'server',
+          message: error ? `reloading the rules after a file changed failed: ${error.message.slice(0, 200)}` : `rules reloaded after a file changed: ${report.compiled} compiled, ${report.rejected.length} rejected`,
+          details: { compiled: report.compiled, rejected: report.rejected.length },
+        });
       },
     });
     closers.push(async () => rules.close());
@@ -169,6 +196,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     models.start();
     // Closed after the pipeline has drained, like the alerts (closers run in reverse).
     closers.splice(1, 0, () => models.close());
+    telemetry.watchDetectionState(() => [...rules.state(), ...models.state()]);
     const detect = new DetectStage({ detectors: [rules, models, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock });
     pipeline.onStored((events) => void detect.process(events));
 
@@ -182,6 +210,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       // Behind or failing is worth seeing, but the events are safe in the store: not a reason to answer 503.
       health.push({ name: 'export', status: () => ({ ok: true, targets: exporters.map((e) => e.status()) }) });
     }
+    health.push({ name: 'audit', status: () => ({ ok: auditShipper.stats().lastError === null && audit.failures === 0, ...auditShipper.stats(), write_failures: audit.failures }) });
+    health.push({ name: 'login', status: () => ({ ok: true, ...loginGuard.stats() }) });
     health.push({
       name: 'detection',
       status: () => {
@@ -206,6 +236,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       maxBodyBytes: config.ingest.max_body_bytes,
       health,
       sessions: { ...config.sessions, file: join(config.data_dir, 'sessions.json') },
+      loginGuard,
+      audit,
       ...(config.tls ? { tls: config.tls } : {}),
     });
     await api.listen({ host: config.host, port: config.port });
@@ -213,6 +245,17 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const address = api.server.address() as AddressInfo;
     const hostForUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `${config.tls ? 'https' : 'http'}://${hostForUrl}:${address.port}`;
+    audit.record({
+      action: 'vigil-started',
+      category: 'configuration',
+      type: ['start'],
+      outcome: 'success',
+      actor: { name: 'vigil', kind: 'system' },
+      via: 'server',
+      message: `Vigil ${VERSION} started on ${url} (configuration ${configDigest(config).slice(0, 12)})`,
+      details: { version: VERSION, url, config_sha256: configDigest(config), tls: config.tls !== undefined, rules: rules.report().compiled, disabled_rules: config.rules.disabled.length },
+    });
+    closers.push(async () => audit.record({ action: 'vigil-stopped', category: 'configuration', type: ['end'], outcome: 'success', actor: { name: 'vigil', kind: 'system' }, via: 'server', message: `Vigil stopped` }));
 
     let syslog: SyslogReceiver | undefined;
     const syslogPort = options.syslogPort ?? config.syslog.port;
@@ -289,6 +332,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       notifier,
       exporters,
       credentials,
+      audit,
+      auditShipper,
+      loginGuard,
       telemetry,
       api,
       url,

@@ -31,10 +31,21 @@ export interface ServerProcess {
   output: () => string;
 }
 
+export interface ProcessLimits {
+  /**
+   * RLIMIT_FSIZE in KiB: a write past this offset in any file fails with EFBIG, as on a full disk (SIGXFSZ is
+   * ignored, so the write fails instead of killing the process). Started through bash's `ulimit -f`.
+   */
+  fileSizeKiB?: number;
+}
+
 /** Starts `vigil start ARGS…` and resolves with its URL once it says it is running. */
-export function startVigilProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+export function startVigilProcess(args: string[], env: NodeJS.ProcessEnv = {}, limits: ProcessLimits = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [process.execPath, '--import', 'tsx', MAIN, 'start', ...args];
+    const [command, commandArgs] =
+      limits.fileSizeKiB === undefined ? [argv[0]!, argv.slice(1)] : ['bash', ['-c', `trap '' XFSZ; ulimit -f ${Math.floor(limits.fileSizeKiB)} && exec "$@"`, 'bash', ...argv]];
+    const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`vigil did not start within 60 s:\n${out}`)), 60_000);
     const onData = (c: Buffer) => {

@@ -8,6 +8,9 @@ import type { IncidentTracker } from '../../alerts/incidents.js';
 import { readJsonBody } from '../body.js';
 import type { Clock } from '../../core/clock.js';
 import { defined, integer, list, range } from './query.js';
+import { recordRequest } from '../audit.js';
+import type { AuditSink } from '../../audit/trail.js';
+import { describeChanges } from './routes.js';
 
 const patchSchema = z.strictObject({
   status: z.enum(ALERT_STATUSES as [AlertStatus, ...AlertStatus[]]).optional(),
@@ -15,7 +18,7 @@ const patchSchema = z.strictObject({
   note: z.string().min(1).max(10_000).optional(),
 });
 
-export function registerIncidentRoutes(app: FastifyInstance, deps: { alerts: AlertManager; incidents: IncidentTracker; clock?: Clock }): void {
+export function registerIncidentRoutes(app: FastifyInstance, deps: { alerts: AlertManager; incidents: IncidentTracker; clock?: Clock; audit?: AuditSink }): void {
   const { alerts, incidents } = deps;
 
   app.get<{ Querystring: { status?: string; severity?: string; from?: string; to?: string; limit?: string; offset?: string } }>(
@@ -66,6 +69,23 @@ export function registerIncidentRoutes(app: FastifyInstance, deps: { alerts: Ale
   app.patch<{ Params: { id: string } }>(
     '/api/v1/incidents/:id',
     { config: { access: 'analyst' }, schema: { summary: 'Change `status` or `assignee`, or add a `note`; audited.' } },
-    async (request) => incidents.update(request.params.id, defined(readJsonBody(request.body, patchSchema)), request.principal?.name ?? 'unknown'),
+    async (request) => {
+      const patch = defined(readJsonBody(request.body, patchSchema));
+      const by = request.principal?.name ?? 'unknown';
+      const before = incidents.get(request.params.id).history.length;
+      const incident = incidents.update(request.params.id, patch, by);
+      if (incident.history.length > before) {
+        const { details, text } = describeChanges(incident.history.slice(before));
+        recordRequest(deps.audit, request, {
+          action: 'incident-updated',
+          category: 'configuration',
+          type: ['change'],
+          target: { kind: 'incident', id: incident.id, name: incident.title },
+          message: `${by} updated incident "${incident.title}" (${incident.id}): ${text}`,
+          details,
+        });
+      }
+      return incident;
+    },
   );
 }

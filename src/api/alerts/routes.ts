@@ -10,6 +10,9 @@ import type { SuppressionInput } from '../../alerts/suppression.js';
 import type { EventStore } from '../../store/types.js';
 import { readJsonBody } from '../body.js';
 import type { Clock } from '../../core/clock.js';
+import { recordRequest, type RequestAction } from '../audit.js';
+import type { AuditSink } from '../../audit/trail.js';
+import type { Alert, AuditEntry } from '../../core/alert.js';
 import { defined, integer, list, range } from './query.js';
 
 export interface AlertRoutesDeps {
@@ -17,6 +20,26 @@ export interface AlertRoutesDeps {
   store: EventStore;
   /** For relative `from`/`to` (now-24h); the system clock when absent. */
   clock?: Clock;
+  audit?: AuditSink;
+}
+
+/** The changes an update added to an item's history, as audit details and a sentence. */
+export function describeChanges(entries: readonly AuditEntry[]): { details: Record<string, unknown>; text: string } {
+  const changes = entries.map((e) => (e.action === 'note' ? { field: 'note', note: (e.note ?? '').slice(0, 500) } : { field: e.action, from: e.from ?? null, to: e.to ?? null }));
+  const text = entries.map((e) => (e.action === 'note' ? 'added a note' : `${e.action} ${e.from ?? 'none'} → ${e.to ?? 'none'}`)).join(', ');
+  return { details: { changes }, text };
+}
+
+function alertAction(alert: Alert, entries: readonly AuditEntry[], who: string): RequestAction {
+  const { details, text } = describeChanges(entries);
+  return {
+    action: 'alert-updated',
+    category: 'configuration',
+    type: ['change'],
+    target: { kind: 'alert', id: alert.id, name: alert.rule.title },
+    message: `${who} updated alert "${alert.rule.title}" (${alert.id}): ${text}`,
+    details,
+  };
 }
 
 const patchSchema = z.strictObject({
@@ -88,7 +111,15 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
       const { ids, ...patch } = defined(readJsonBody(request.body, bulkSchema));
       const by = request.principal?.name ?? 'unknown';
       for (const id of ids) alerts.get(id); // all exist, or nothing changes
-      return { updated: ids.map((id) => alerts.update(id, patch as AlertPatch, by).id) };
+      const actions: RequestAction[] = [];
+      const updated = ids.map((id) => {
+        const before = alerts.get(id).history.length;
+        const alert = alerts.update(id, patch as AlertPatch, by);
+        if (alert.history.length > before) actions.push(alertAction(alert, alert.history.slice(before), by));
+        return alert.id;
+      });
+      recordRequest(deps.audit, request, ...actions);
+      return { updated };
     },
   );
 
@@ -106,7 +137,14 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
   app.patch<{ Params: { id: string } }>(
     '/api/v1/alerts/:id',
     { config: { access: 'analyst' }, schema: { summary: 'Change `status`, `verdict`, `assignee`, or add a `note`; every change is audited.' } },
-    async (request) => alerts.update(request.params.id, defined(readJsonBody(request.body, patchSchema)) as AlertPatch, request.principal?.name ?? 'unknown'),
+    async (request) => {
+      const patch = defined(readJsonBody(request.body, patchSchema)) as AlertPatch;
+      const by = request.principal?.name ?? 'unknown';
+      const before = alerts.get(request.params.id).history.length;
+      const alert = alerts.update(request.params.id, patch, by);
+      if (alert.history.length > before) recordRequest(deps.audit, request, alertAction(alert, alert.history.slice(before), by));
+      return alert;
+    },
   );
 
   app.get('/api/v1/suppressions', { config: { access: 'viewer' }, schema: { summary: 'Suppression rules.' } }, async () => ({ suppressions: alerts.listSuppressions() }));
@@ -120,12 +158,30 @@ export function registerAlertRoutes(app: FastifyInstance, deps: AlertRoutesDeps)
     async (request, reply) => {
       const input = defined(readJsonBody(request.body, suppressionSchema)) as SuppressionInput;
       const suppression = alerts.addSuppression(input, request.principal?.name ?? 'unknown');
+      const what = (['rule', 'entity', 'field', 'value', 'until'] as const).filter((k) => suppression[k] !== undefined).map((k) => `${k} ${String(suppression[k])}`).join(', ');
+      recordRequest(deps.audit, request, {
+        action: 'suppression-created',
+        category: 'configuration',
+        type: ['creation'],
+        target: { kind: 'suppression', id: suppression.id },
+        message: `${suppression.created_by} added a suppression (${what})`,
+        details: { suppression: { ...suppression } },
+      });
       return reply.code(201).send(suppression);
     },
   );
 
   app.delete<{ Params: { id: string } }>('/api/v1/suppressions/:id', { config: { access: 'analyst' }, schema: { summary: 'Remove a suppression rule.' } }, async (request, reply) => {
+    const removed = alerts.listSuppressions().find((x) => x.id === request.params.id);
     alerts.removeSuppression(request.params.id);
+    recordRequest(deps.audit, request, {
+      action: 'suppression-removed',
+      category: 'configuration',
+      type: ['deletion'],
+      target: { kind: 'suppression', id: request.params.id },
+      message: `${request.principal?.name ?? 'unknown'} removed suppression ${request.params.id}`,
+      ...(removed ? { details: { suppression: { ...removed } } } : {}),
+    });
     return reply.code(204).send();
   });
 }

@@ -71,6 +71,12 @@ export function verifyPassword(password: string, stored: string): boolean {
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
+let dummy: string | undefined;
+/** A hash to check passwords of unknown users against, made once with the same scrypt parameters. */
+function dummyHash(): string {
+  return (dummy ??= hashPassword(randomBytes(16).toString('hex')));
+}
+
 function digestToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
@@ -159,10 +165,22 @@ export class Credentials {
   }
 
   authenticatePassword(name: string, password: string): Principal | undefined {
+    const result = this.checkPassword(name, password);
+    return result.ok ? { kind: 'user', name: result.name, role: result.role } : undefined;
+  }
+
+  /**
+   * Checks a password and says why it failed (for the audit trail only: callers answer every failure alike). A name
+   * that does not exist costs the same scrypt as one that does, so the time taken does not tell them apart.
+   */
+  checkPassword(name: string, password: string): { ok: true; name: string; role: Role } | { ok: false; reason: 'unknown_user' | 'wrong_password' | 'disabled' } {
     this.refresh();
     const user = this.data.users.find((u) => u.name === name);
-    if (!user || user.disabled || !verifyPassword(password, user.password)) return undefined;
-    return { kind: 'user', name: user.name, role: user.role };
+    const matches = verifyPassword(password, user?.password ?? dummyHash());
+    if (!user) return { ok: false, reason: 'unknown_user' };
+    if (!matches) return { ok: false, reason: 'wrong_password' };
+    if (user.disabled) return { ok: false, reason: 'disabled' };
+    return { ok: true, name: user.name, role: user.role };
   }
 
   /** A user as the file has them now (re-read at most once a second), for sessions that outlive a change. */

@@ -1,8 +1,9 @@
 // Authenticates every request (Bearer token, Elasticsearch-style ApiKey, or Basic) and checks the route's role.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { VigilError } from '../../core/errors.js';
+import { VigilError, isVigilError } from '../../core/errors.js';
 import { roleAllows, type Credentials, type Principal, type Role } from './credentials.js';
+import type { LoginGuard } from './lockout.js';
 
 /** The role a route needs, or `public` for the one open route (health). */
 export type RouteAccess = Role | 'public';
@@ -29,8 +30,21 @@ export interface CookieAuth {
   authenticate(request: FastifyRequest): Principal | undefined;
 }
 
-export function registerAuth(app: FastifyInstance, credentials: Credentials, cookieAuth?: CookieAuth): void {
+/** `guard`: the failed-login lockout, which HTTP Basic passwords go through as the dashboard's do. */
+export function registerAuth(app: FastifyInstance, credentials: Credentials, cookieAuth?: CookieAuth, guard?: LoginGuard): void {
   const basicCache = new Map<string, { principal: Principal; until: number }>();
+
+  function checkBasic(user: string, password: string, address: string): Principal | undefined {
+    if (!guard) return credentials.authenticatePassword(user, password);
+    try {
+      const found = guard.attempt(user, address, 'basic', () => credentials.checkPassword(user, password));
+      return { kind: 'user', name: found.name, role: found.role as Role };
+    } catch (err) {
+      // A wrong password is the usual 401 with its challenge; a lock or a refused address answers for itself.
+      if (isVigilError(err) && err.id === 'unauthorized') return undefined;
+      throw err;
+    }
+  }
 
   function authenticate(request: FastifyRequest): Principal | undefined {
     const header = request.headers.authorization;
@@ -62,7 +76,7 @@ export function registerAuth(app: FastifyInstance, credentials: Credentials, coo
       const cached = basicCache.get(key);
       const now = Date.now();
       if (cached && cached.until > now) return cached.principal;
-      const principal = credentials.authenticatePassword(user, password);
+      const principal = checkBasic(user, password, request.ip);
       if (principal) {
         if (basicCache.size > 1000) basicCache.clear();
         basicCache.set(key, { principal, until: now + BASIC_CACHE_MS });

@@ -18,6 +18,10 @@ export interface HealthDeps {
   health?: HealthSource[];
 }
 
+/** How long after a failed store write health still says `down` (a write that works does not clear it sooner: writes of
+ * different sizes may fail or not on a nearly full disk). */
+const WRITE_FAILURE_MS = 30_000;
+
 export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): void {
   const started = Date.now();
 
@@ -33,6 +37,13 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
       storeUp = false;
       problems.push('store');
       storeSection = { ok: false, engine: deps.store.engine, error: (err as Error).message };
+    }
+    // Reads may work while writes fail (a full disk): a write refused lately makes the store down too.
+    const failure = deps.pipeline.lastWriteFailure;
+    if (storeUp && failure && Date.now() - failure.at < WRITE_FAILURE_MS) {
+      storeUp = false;
+      problems.push('store');
+      storeSection = { ...storeSection, ok: false, write_error: failure.message, write_failed_at: new Date(failure.at).toISOString() };
     }
     for (const source of deps.health ?? []) {
       const status = source.status();

@@ -135,9 +135,10 @@ export class HostRegistry {
     }
   }
 
+  /** The least recently seen hosts go, a twentieth more than needed, so a flood of names sorts once per many batches. */
   private evict(): void {
     const byAge = [...this.hosts.values()].sort((a, b) => a.lastSeen - b.lastSeen);
-    for (const state of byAge.slice(0, this.hosts.size - this.maxHosts)) this.hosts.delete(state.name);
+    for (const state of byAge.slice(0, this.hosts.size - (this.maxHosts - Math.floor(this.maxHosts / 20)))) this.hosts.delete(state.name);
   }
 
   private summary(state: HostState, now: number): HostSummary {

@@ -4,10 +4,13 @@ import type { FastifyInstance } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import { indicatorQuery, type Enrichment } from '../../enrich/index.js';
 import type { EventStore } from '../../store/types.js';
+import { audited } from '../audit.js';
+import type { AuditSink } from '../../audit/trail.js';
 
 export interface IntelRoutesDeps {
   enrichment: Enrichment;
   store: EventStore;
+  audit?: AuditSink;
 }
 
 export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps): void {
@@ -25,7 +28,13 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRoutesDeps)
     async (request) => {
       const names = request.query.feed ? [request.query.feed] : undefined;
       if (names && !enrichment.feeds.configs.some((f) => f.name === names[0])) throw new VigilError('not_found', `no feed named ${names[0]!.slice(0, 100)}`);
-      await enrichment.feeds.refresh(names);
+      const which = names ? `feed ${names[0]!.slice(0, 100)}` : 'every feed';
+      await audited(
+        deps.audit,
+        request,
+        { action: 'feeds-refreshed', category: 'configuration', type: ['change'], target: { kind: 'feed', id: names?.[0]?.slice(0, 100) ?? '*' }, message: `${request.principal?.name ?? 'unknown'} refreshed ${which}` },
+        () => enrichment.feeds.refresh(names),
+      );
       return { feeds: enrichment.feedStatus() };
     },
   );

@@ -5,9 +5,12 @@ import { z } from 'zod';
 import { VigilError } from '../../core/errors.js';
 import type { Models } from '../../detect/ml/models.js';
 import { isRawBody, readJsonBody } from '../body.js';
+import { audited } from '../audit.js';
+import type { AuditSink } from '../../audit/trail.js';
 
 export interface ModelRoutesDeps {
   models: Models;
+  audit?: AuditSink;
 }
 
 const rollbackSchema = z.strictObject({ version: z.number().int().min(1).optional() });
@@ -33,7 +36,15 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
       schema: { summary: 'Train a new version now on the samples collected (409 when there are too few); it replaces the active one without pausing detection.' },
     },
     async (request) => {
-      const meta = await models.retrain(request.params.id);
+      const id = request.params.id.slice(0, 200);
+      const who = request.principal?.name ?? 'unknown';
+      const meta = await audited(
+        deps.audit,
+        request,
+        { action: 'model-retrained', category: 'configuration', type: ['change'], target: { kind: 'model', id }, message: `${who} retrained model ${id}` },
+        () => models.retrain(request.params.id),
+        (m) => ({ message: `${who} retrained model ${id}: version ${m.version} is active`, details: { version: m.version } }),
+      );
       return { model: request.params.id, version: meta.version, created_at: meta.created_at, training: meta.training, thresholds: meta.thresholds };
     },
   );
@@ -54,7 +65,15 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
         version = Number(request.query.version);
         if (!Number.isInteger(version) || version < 1) throw new VigilError('bad_request', 'version must be a positive integer');
       }
-      const meta = models.rollback(request.params.id, version);
+      const id = request.params.id.slice(0, 200);
+      const who = request.principal?.name ?? 'unknown';
+      const meta = await audited(
+        deps.audit,
+        request,
+        { action: 'model-rolled-back', category: 'configuration', type: ['change'], target: { kind: 'model', id }, message: `${who} rolled model ${id} back${version !== undefined ? ` to version ${version}` : ''}` },
+        () => models.rollback(request.params.id, version),
+        (m) => ({ message: `${who} rolled model ${id} back: version ${m.version} is active`, details: { version: m.version } }),
+      );
       return { model: request.params.id, version: meta.version, created_at: meta.created_at, training: meta.training };
     },
   );

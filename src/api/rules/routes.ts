@@ -9,9 +9,12 @@ import { VigilError } from '../../core/errors.js';
 import type { EcsEvent } from '../../core/event.js';
 import { RuleEngine, type RuleEngineOptions } from '../../detect/rules/engine.js';
 import { readJsonBody } from '../body.js';
+import { audited } from '../audit.js';
+import type { AuditSink } from '../../audit/trail.js';
 
 export interface RuleRoutesDeps {
   rules: RuleEngine;
+  audit?: AuditSink;
   /** Options for the tester's throwaway engine (mapping, extensions, placeholders): the live ones. */
   ruleTestOptions: RuleEngineOptions;
 }
@@ -46,9 +49,26 @@ export function registerRuleRoutes(app: FastifyInstance, deps: RuleRoutesDeps): 
 
   app.patch<{ Params: { id: string } }>('/api/v1/rules/:id', { config: { access: 'admin' }, schema: { summary: 'Enable or disable a rule: `{"enabled": false}`.' } }, async (request) => {
     const { enabled } = readJsonBody(request.body, z.strictObject({ enabled: z.boolean() }));
-    const found = enabled ? rules.enable(request.params.id) : rules.disable(request.params.id);
-    if (!found) throw new VigilError('not_found', `no rule ${JSON.stringify(request.params.id.slice(0, 100))}`);
-    return rules.get(request.params.id);
+    const id = request.params.id;
+    const before = rules.get(id);
+    const who = request.principal?.name ?? 'unknown';
+    return audited(
+      deps.audit,
+      request,
+      {
+        action: enabled ? 'rule-enabled' : 'rule-disabled',
+        category: 'configuration',
+        type: ['change'],
+        target: { kind: 'rule', id: id.slice(0, 200), ...(before ? { name: before.title } : {}) },
+        message: `${who} ${enabled ? 'enabled' : 'disabled'} rule ${before ? `"${before.title}" ` : ''}(${id.slice(0, 200)})`,
+        details: { enabled, was: before?.enabled ?? null },
+      },
+      () => {
+        const found = enabled ? rules.enable(id) : rules.disable(id);
+        if (!found) throw new VigilError('not_found', `no rule ${JSON.stringify(id.slice(0, 100))}`);
+        return rules.get(id);
+      },
+    );
   });
 
   app.post('/api/v1/rules/test', { config: { access: 'analyst' }, schema: { summary: 'Run posted rule YAML over posted events: `{"rule": "title: …", "events": [ … ]}`.' } }, async (request) => {

@@ -5,9 +5,12 @@ import { z } from 'zod';
 import { VigilError } from '../../core/errors.js';
 import { readJsonBody } from '../body.js';
 import { checkOrigin, readCookie, SESSION_COOKIE, type SessionStore } from './sessions.js';
+import { recordRequest } from '../audit.js';
+import type { AuditSink } from '../../audit/trail.js';
 
 export interface SessionRoutesDeps {
   sessions: SessionStore;
+  audit?: AuditSink;
   /** Cookies get `Secure` when Vigil serves HTTPS. */
   secure: boolean;
 }
@@ -58,6 +61,7 @@ export function registerSessionRoutes(app: FastifyInstance, deps: SessionRoutesD
   app.delete('/api/v1/session', { config: { access: 'viewer' }, schema: { summary: 'Log out (needs the X-CSRF-Token header).' } }, async (request, reply) => {
     const id = readCookie(request.headers.cookie, SESSION_COOKIE);
     if (id !== undefined) sessions.logout(id);
+    recordRequest(deps.audit, request, { action: 'logout', category: 'authentication', type: ['end'], message: `${request.principal?.name ?? 'unknown'} logged out of the dashboard` });
     void reply.header('set-cookie', cookie('', secure, 0));
     return reply.code(204).send();
   });

@@ -7,7 +7,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { VigilError } from '../../core/errors.js';
-import type { Credentials, Principal } from '../auth/credentials.js';
+import type { Credentials, Principal, Role } from '../auth/credentials.js';
+import { DEFAULT_LOCKOUT, LoginGuard } from '../auth/lockout.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -23,6 +24,8 @@ export interface SessionOptions {
   file?: string;
   /** How often `lastSeen` changes are written (login and logout are written at once). Default 60 s. */
   flushMs?: number;
+  /** Failed-login lockout (shared with HTTP Basic); default: the default policy, in memory. */
+  guard?: LoginGuard;
 }
 
 export interface Session {
@@ -48,9 +51,6 @@ interface SessionsFile {
   sessions: StoredSession[];
 }
 
-/** Failed logins allowed per client address and user name within the window before logins are refused for a while. */
-const MAX_FAILURES = 5;
-const FAILURE_WINDOW_MS = 5 * 60_000;
 const MAX_SESSIONS = 10_000;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -84,16 +84,18 @@ function equalSecrets(a: string, b: string): boolean {
 export class SessionStore {
   /** Keyed by the SHA-256 of the cookie value, so a heap dump does not hold usable session ids. */
   private readonly sessions = new Map<string, Session>();
-  private readonly failures = new Map<string, { count: number; since: number }>();
   private readonly now: () => number;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
+  readonly guard: LoginGuard;
 
   constructor(
     private readonly credentials: Credentials,
     private readonly options: SessionOptions,
   ) {
     this.now = options.now ?? Date.now;
+    const now = this.now;
+    this.guard = options.guard ?? new LoginGuard({ policy: DEFAULT_LOCKOUT, clock: { now } });
     if (options.file) {
       this.load(options.file);
       this.timer = setInterval(() => this.flush(), options.flushMs ?? 60_000);
@@ -164,23 +166,11 @@ export class SessionStore {
     return createHash('sha256').update(id).digest('hex');
   }
 
-  /** Checks a user's password; answers the new session's cookie value and the session, or throws 401/429. */
+  /** Checks a user's password under the lockout policy; answers the new session's cookie value and the session, or throws 401/423/429. */
   login(user: string, password: string, client: string): { id: string; session: Session; principal: Principal } {
+    const found = this.guard.attempt(user, client, 'dashboard', () => this.credentials.checkPassword(user, password));
+    const principal: Principal = { kind: 'user', name: found.name, role: found.role as Role };
     const now = this.now();
-    const throttleKey = `${client}\n${user}`;
-    const failed = this.failures.get(throttleKey);
-    if (failed && now - failed.since < FAILURE_WINDOW_MS && failed.count >= MAX_FAILURES) {
-      throw new VigilError('busy', 'too many failed logins: wait a few minutes and try again', { retryAfter: Math.ceil((failed.since + FAILURE_WINDOW_MS - now) / 1000) });
-    }
-    const principal = this.credentials.authenticatePassword(user, password);
-    if (!principal) {
-      const entry = failed && now - failed.since < FAILURE_WINDOW_MS ? failed : { count: 0, since: now };
-      entry.count++;
-      if (this.failures.size > 10_000) this.failures.clear();
-      this.failures.set(throttleKey, entry);
-      throw new VigilError('unauthorized', 'wrong user name or password');
-    }
-    this.failures.delete(throttleKey);
     this.sweep(now);
     const id = randomBytes(32).toString('base64url');
     const session: Session = { user: principal.name, csrf: csrfFor(id), created: now, lastSeen: now, password: passwordMark(this.credentials.findUser(principal.name)?.password ?? '') };

@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import type { Detection, Detector } from '../../core/detection.js';
 import type { EcsEvent } from '../../core/event.js';
 import { VigilError, errorMessage } from '../../core/errors.js';
+import type { DetectionState } from '../../core/telemetry.js';
 import { ModelDetector } from './detector.js';
 import type { ModelMeta } from './models/model.js';
 import { ModelRegistry } from './models/registry.js';
@@ -107,6 +108,17 @@ export class Models implements Detector {
 
   async idle(): Promise<void> {
     for (const detector of this.detectors.values()) await detector.idle();
+  }
+
+  /** Entity windows of each entity detector, for `vigil_detection_state_*`. */
+  state(): DetectionState[] {
+    const out: DetectionState[] = [];
+    for (const d of this.detectors.values()) {
+      if (d.spec.kind !== 'entity') continue;
+      const stats = d.stats();
+      out.push({ detector: `model:${d.name}`, entries: stats.entities ?? 0, limit: d.spec.maxEntities, evictions: stats.evicted ?? 0 });
+    }
+    return out;
   }
 
   /** The health section: each detector's state, active version, samples and last error (no disk access). */

@@ -8,6 +8,7 @@ import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import type { Detection, Detector, Severity } from '../../core/detection.js';
 import type { EcsEvent } from '../../core/event.js';
+import type { DetectionState } from '../../core/telemetry.js';
 import { DEFAULT_WINDOW_LIMITS, type CorrelationFire, type CorrelationInput, type WindowLimits } from '../correlate/correlation.js';
 import { loadRuleFiles, type LoadedFiles } from './load.js';
 import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtension, type SigmaMapping } from './mapping.js';
@@ -88,8 +89,10 @@ export interface EngineStats {
   /** Correlation groups evicted by the per-rule cap, total and per rule id. */
   evictions: number;
   evictionsByRule: Record<string, number>;
-  /** Open correlation groups. */
+  /** Open correlation groups, in all rules and in the rule holding most; each rule keeps at most `groupLimit`. */
   groups: number;
+  largestGroups: number;
+  groupLimit: number;
   /** Events dropped from full correlation windows. */
   truncated: number;
   /** Logins impossible_travel rules could not place (no GeoIP location or country): not compared. */
@@ -251,16 +254,26 @@ export class RuleEngine implements Detector {
     let groups = 0;
     let truncated = 0;
     let unplaced = 0;
+    let largestGroups = 0;
     const evictionsByRule: Record<string, number> = {};
     for (const e of this.set.entries) {
       if (!e.detector) continue;
       evictions += e.detector.groups.evictions;
       groups += e.detector.groups.size;
+      if (e.detector.groups.size > largestGroups) largestGroups = e.detector.groups.size;
       if ('truncated' in e.detector) truncated += e.detector.truncated;
       if ('unplaced' in e.detector) unplaced += e.detector.unplaced;
       if (e.detector.groups.evictions > 0) evictionsByRule[e.key] = e.detector.groups.evictions;
     }
-    return { ...this.counters, evictions, evictionsByRule, groups, truncated, unplaced };
+    return { ...this.counters, evictions, evictionsByRule, groups, largestGroups, groupLimit: this.limits.maxGroups, truncated, unplaced };
+  }
+
+  /** The correlation state for `vigil_detection_state_*`: groups of every stateful rule against their summed caps. */
+  state(): DetectionState[] {
+    let stateful = 0;
+    for (const e of this.set.entries) if (e.detector) stateful++;
+    const { groups, evictions } = this.stats();
+    return [{ detector: 'rules', entries: groups, limit: stateful * this.limits.maxGroups, evictions }];
   }
 
   // --- the stream ----------------------------------------------------------------------------------------

@@ -14,6 +14,8 @@ export class Delivery {
   private readonly waiters = new Set<() => void>();
   private armed = false;
   private poll: NodeJS.Timeout | undefined;
+  /** Set when the receiver stops: past it, a batch the store keeps refusing is given up (and counted). */
+  private giveUpAt: number | undefined;
 
   /** `onDrained` runs each time the pipeline drains, so that paused sockets can read again. */
   constructor(
@@ -26,6 +28,15 @@ export class Delivery {
     if (!this.ingest.congested) return false;
     this.arm();
     return true;
+  }
+
+  /**
+   * The receiver is stopping: batches still retried get `graceMs` more, then are counted as dropped
+   * (`store_unavailable_at_stop`) so that a stop cannot hang for ever on a store that cannot write (a full disk).
+   */
+  stopping(graceMs: number): void {
+    this.giveUpAt ??= Date.now() + graceMs;
+    for (const wake of [...this.waiters]) wake();
   }
 
   countDropped(input: string, reason: string, count = 1): void {
@@ -50,12 +61,17 @@ export class Delivery {
           return;
         }
         if (onBusy === undefined) {
-          this.countDropped(options.input, 'congested', lines.length);
+          this.countDropped(options.input, err.id === 'unavailable' ? 'store_unavailable' : 'congested', lines.length);
+          return;
+        }
+        if (this.giveUpAt !== undefined && Date.now() >= this.giveUpAt) {
+          this.countDropped(options.input, 'store_unavailable_at_stop', lines.length);
           return;
         }
         onBusy();
         const retryAfter = err.retryAfter === undefined ? DEFAULT_RETRY_MS : err.retryAfter * 1000;
-        await this.waitForDrain(Math.min(MAX_RETRY_MS, Math.max(MIN_RETRY_MS, retryAfter)));
+        const left = this.giveUpAt === undefined ? Infinity : Math.max(MIN_RETRY_MS, this.giveUpAt - Date.now());
+        await this.waitForDrain(Math.min(left, MAX_RETRY_MS, Math.max(MIN_RETRY_MS, retryAfter)));
       }
     }
   }

@@ -194,6 +194,8 @@ export async function startSyslog(options: SyslogOptions, ingest: Ingest): Promi
         const listeners = Promise.all([closeServer(opened.tcp), closeServer(opened.tls), closeUdp(opened.udp)]);
         for (const socket of handshaking) socket.destroy();
         for (const session of sessions) session.stop();
+        // What was read is still delivered, but not for ever if the store cannot take it.
+        delivery.stopping(STOP_GRACE_MS);
         await Promise.all([...sessions].map((session) => session.done));
         await datagrams.close();
         await listeners;
@@ -205,6 +207,9 @@ export async function startSyslog(options: SyslogOptions, ingest: Ingest): Promi
 }
 
 type Settings = SessionSettings & { maxConnections: number };
+
+/** How long a stop waits for batches the store keeps refusing. */
+const STOP_GRACE_MS = 10_000;
 
 function validate(options: SyslogOptions): Settings {
   const port = (value: ListenPort, field: string): void => {

@@ -241,7 +241,12 @@ export class EntityWindows implements Extractor {
   private evictOldest(): void {
     const [key, entity] = this.entities.entries().next().value as [string, EntityState];
     this.entities.delete(key);
-    for (const step of entity.steps) this.pending.get(step.index)?.delete(entity);
+    // Out of both indexes: an evicted entity held there would keep its steps alive until they close, so a flood of
+    // new addresses within one window would grow memory past `maxEntities`.
+    for (const step of entity.steps) {
+      this.pending.get(step.index)?.delete(entity);
+      this.expiry.get(step.index + this.stepsPerWindow - 1)?.delete(entity);
+    }
     this.counts.evicted++;
   }
 
@@ -327,6 +332,14 @@ export class EntityWindows implements Extractor {
   }
 
   stats(): ExtractorStats {
-    return { events: this.counts.events, skipped: this.counts.skipped, samples: this.counts.samples, entities: this.entities.size, evicted: this.counts.evicted, late: this.counts.late };
+    return { events: this.counts.events, skipped: this.counts.skipped, samples: this.counts.samples, entities: this.entities.size, evicted: this.counts.evicted, late: this.counts.late, held: this.held() };
+  }
+
+  /** Entity states the window indexes still reference (at most `entities`, once evictions leave nothing behind). */
+  private held(): number {
+    const seen = new Set<EntityState>();
+    for (const set of this.pending.values()) for (const e of set) seen.add(e);
+    for (const set of this.expiry.values()) for (const e of set) seen.add(e);
+    return seen.size;
   }
 }

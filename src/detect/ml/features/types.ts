@@ -37,6 +37,8 @@ export interface ExtractorStats {
   entities?: number;
   evicted?: number;
   late?: number;
+  /** Entity states still referenced by open windows (bounded by the entity cap). */
+  held?: number;
 }
 
 export interface Extractor {
