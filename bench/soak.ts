@@ -5,11 +5,11 @@
 // (median RSS of the first minute against the last) within 10%, no event dropped, detection latency p99 under 1 s.
 //   npm run soak -- [--minutes 10] [--rate 5000] [--sample-seconds 5] [--memory-limit 1GB] [--json]
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startVigilProcess, type ServerProcess } from '../src/testing/process.js';
+import { freePort, startVigilProcess, type ServerProcess } from '../src/testing/process.js';
 import { Random, accessLine } from '../src/simulate/scenarios.js';
 import { syslogFrame } from '../src/simulate/send.js';
 
@@ -34,16 +34,6 @@ const TICK_MS = 100;
 const SYSLOG_SHARE = 0.4;
 const RUN = `soak-${Date.now().toString(36)}`;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // --- traffic ------------------------------------------------------------------------------------------------
 

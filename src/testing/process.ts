@@ -1,5 +1,6 @@
 // Runs the real `vigil` command in a child process (through tsx, from the sources) for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,6 +85,18 @@ export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = {}): 
     child.on('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`the agent exited with ${code} before it was running:\n${out}`));
+    });
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it), for a server started in another process. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
     });
   });
 }

@@ -5,25 +5,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO_ROOT, startVigilProcess, type ServerProcess } from '../../src/testing/process.js';
+import { REPO_ROOT, freePort, startVigilProcess, type ServerProcess } from '../../src/testing/process.js';
 
 const TOKEN = 'vgl_crash-test-admin-token-0123456789';
 const SENDER = fileURLToPath(new URL('../../src/testing/paced-sender.ts', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function exited(server: ServerProcess): Promise<unknown> {
   return server.child.exitCode !== null || server.child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => server.child.once('exit', resolve));

@@ -3,10 +3,9 @@
 // the same data dir and port.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runVigil, startVigilProcess, type RunResult, type ServerProcess } from '../../src/testing/process.js';
+import { freePort, runVigil, startVigilProcess, type RunResult, type ServerProcess } from '../../src/testing/process.js';
 
 export interface UiVigil {
   url: string;
@@ -24,16 +23,6 @@ export interface UiVigil {
 }
 
 /** A TCP port nobody listens on now (the OS picks it; the UDP port of the same number is almost always free too). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function stop(server: ServerProcess): Promise<void> {
   if (server.child.exitCode !== null || server.child.signalCode !== null) return;

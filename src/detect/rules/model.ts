@@ -658,19 +658,23 @@ function readTravel(r: Reader, meta: RuleMeta, node: Node, c: Map<string, Node |
     }
   }
   const num = (k: string, dflt: number, min: number): number => {
-    const v = scalarOf(cond, k);
-    if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-      r.problem(cond.get(k) ?? node, `vigil condition "${k}" must be a number ≥ ${min}`, label);
-      ok = false;
-      return dflt;
-    }
-    return v;
+    const v = conditionNumber(r, cond, node, label, k, min);
+    if (v === null) ok = false;
+    return v ?? dflt;
   };
   const speedKmh = num('speed_kmh', 1000, 1);
   const minDistanceKm = num('min_distance_km', 500, 0);
   if (!ok || !rules || timespanMs === undefined) return undefined;
   return { ...meta, kind: 'travel', type: 'impossible_travel', rules, groupBy, timespanMs, timespan: String(timespanText), speedKmh, minDistanceKm };
+}
+
+/** A number of a vigil condition map: undefined when absent; null, reported, when it is not a number ≥ min. */
+function conditionNumber(r: Reader, cond: Map<string, Node | undefined>, node: Node, label: string, k: string, min: number): number | null | undefined {
+  const v = scalarOf(cond, k);
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && Number.isFinite(v) && v >= min) return v;
+  r.problem(cond.get(k) ?? node, `vigil condition "${k}" must be a number ≥ ${min}`, label);
+  return null;
 }
 
 function readBaseline(r: Reader, meta: RuleMeta, node: Node, c: Map<string, Node | undefined>, label: string): BaselineModel | undefined {
@@ -696,14 +700,9 @@ function readBaseline(r: Reader, meta: RuleMeta, node: Node, c: Map<string, Node
   }
   const cond = mapEntries(r, c.get('condition'));
   const num = (k: string, dflt: number, min: number): number => {
-    const v = scalarOf(cond, k);
-    if (v === undefined) return dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min) {
-      r.problem(cond.get(k) ?? node, `vigil condition "${k}" must be a number ≥ ${min}`, label);
-      ok = false;
-      return dflt;
-    }
-    return v;
+    const v = conditionNumber(r, cond, node, label, k, min);
+    if (v === null) ok = false;
+    return v ?? dflt;
   };
   const factor = num('factor', 3, 1);
   const minEvents = num('min_events', 20, 1);
