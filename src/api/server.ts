@@ -86,7 +86,8 @@ function toVigilError(err: FastifyError): VigilError {
   return new VigilError('internal', 'internal error', { cause: err });
 }
 
-export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+/** The server every role's API starts from: route table, OpenAPI, one error shape, security headers. */
+export async function createServer(deps: Pick<ApiDeps, 'maxBodyBytes' | 'tls' | 'version'>): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: deps.maxBodyBytes,
@@ -131,7 +132,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
+  return app;
+}
 
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = await createServer(deps);
   const sessions = new SessionStore(deps.credentials, { idleMs: (deps.sessions?.idle_minutes ?? 720) * 60_000, maxAgeMs: (deps.sessions?.max_hours ?? 168) * 3_600_000 });
   registerAuth(app, deps.credentials, sessions);
   registerBodies(app);

@@ -56,7 +56,7 @@ export function detectionEvent(d: Detection): Record<string, unknown> {
 }
 
 /** Fills `related` from each detection's newest evidence event found in the batch. */
-function relate(detections: Detection[], events: readonly EcsEvent[]): void {
+export function relate(detections: Detection[], events: readonly EcsEvent[]): void {
   let byId: Map<string, EcsEvent> | undefined;
   for (const d of detections) {
     if (d.related) continue;
@@ -69,6 +69,22 @@ function relate(detections: Detection[], events: readonly EcsEvent[]): void {
     const user = typeof trigger.user?.name === 'string' && trigger.user.name !== '' ? [trigger.user.name] : [];
     d.related = { ip, user };
   }
+}
+
+/** Runs every detector on a batch (events, not detections); a failing detector costs only its own findings. */
+export function runDetectors(detectors: readonly Detector[], input: readonly EcsEvent[], telemetry: Telemetry): Detection[] {
+  const found: Detection[] = [];
+  for (const detector of detectors) {
+    try {
+      const detections = detector.process(input);
+      if (detections.length > 0) telemetry.detections.inc({ detector: detector.name }, detections.length);
+      found.push(...detections);
+    } catch (err) {
+      telemetry.detectorErrors.inc({ detector: detector.name });
+      console.error(`vigil: detector ${detector.name} failed on a batch: ${errorMessage(err)}`);
+    }
+  }
+  return found;
 }
 
 export class DetectStage {
@@ -94,17 +110,7 @@ export class DetectStage {
   process(events: readonly EcsEvent[]): Alert[] {
     const input = events.filter((e) => e.event?.kind !== 'alert');
     if (input.length === 0 || this.detectors.length === 0) return [];
-    const found: Detection[] = [];
-    for (const detector of this.detectors) {
-      try {
-        const detections = detector.process(input);
-        if (detections.length > 0) this.telemetry.detections.inc({ detector: detector.name }, detections.length);
-        found.push(...detections);
-      } catch (err) {
-        this.telemetry.detectorErrors.inc({ detector: detector.name });
-        console.error(`vigil: detector ${detector.name} failed on a batch: ${errorMessage(err)}`);
-      }
-    }
+    const found = runDetectors(this.detectors, input, this.telemetry);
     if (found.length === 0) return [];
     relate(found, input);
     this.observeLatency(input);

@@ -60,6 +60,12 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides `syslog.port`, e.g. `'ephemeral'` so that tests get a free port. */
   syslogPort?: ListenPort;
+  /**
+   * The store and api roles of a bus deployment (roles.ts): inputs and the API hand events to `ingest` (the bus)
+   * rather than to the store's pipeline, and `detect: false` leaves enrichment and detection to the analyze role.
+   */
+  ingest?: Pipeline;
+  detect?: boolean;
 }
 
 /** Opens the embedded store, turning DuckDB's lock error into advice. */
@@ -104,9 +110,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       telemetry,
       maxQueueEvents: config.ingest.max_queue_events,
       maxLineBytes: config.ingest.max_line_bytes,
-      stages: [enrichment.stage],
+      stages: options.detect === false ? [] : [enrichment.stage],
     });
     closers.push(() => pipeline.close());
+    const ingest = options.ingest ?? pipeline;
 
     const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
     const incidents = new IncidentTracker({
@@ -158,7 +165,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     // Closed after the pipeline has drained, like the alerts (closers run in reverse).
     closers.splice(1, 0, () => models.close());
     const detect = new DetectStage({ detectors: [rules, models, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock });
-    pipeline.onStored((events) => void detect.process(events));
+    if (options.detect !== false) pipeline.onStored((events) => void detect.process(events));
 
     const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
     pipeline.onStored((events) => hosts.observe(events));
@@ -179,7 +186,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     const api = await buildApi({
       hosts,
-      pipeline,
+      pipeline: ingest,
       store,
       credentials,
       alerts,
@@ -214,7 +221,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           idleTimeoutMs: config.syslog.idle_timeout_ms,
           ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
         },
-        pipeline,
+        ingest,
       );
       closers.push(() => syslog!.close());
       const receiver = syslog;
@@ -223,7 +230,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
 
     let host: HostCollectors | undefined;
     if (config.collect.enabled) {
-      host = await startHostCollectors(config.collect, { ingest: pipeline, dataDir: config.data_dir, clock, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes });
+      host = await startHostCollectors(config.collect, { ingest, dataDir: config.data_dir, clock, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes });
       closers.push(() => host!.close());
       health.push(...host.collectors);
     }
@@ -235,7 +242,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       if (targets.length > 0) {
         files = await startFileTail(
           { targets, statePath: join(config.data_dir, 'file-offsets.json'), pollMs: config.files.poll_ms, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes },
-          pipeline,
+          ingest,
         );
         closers.push(() => files!.close());
       }

@@ -1,0 +1,129 @@
+// The store role's intake: analyzed events and detections from JetStream into the store, through the store's
+// pipeline (so hosts, exports and the live stream see them as in single-process mode), each message acknowledged
+// only once its events are durable. Every event keeps its id and is stored as `unique`, so what JetStream
+// redelivers (a store worker died before acknowledging) or what an analyze worker published twice is stored once;
+// detections become alerts only when their detection event was stored now, hence exactly once as well.
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Detection } from '../core/detection.js';
+import { errorMessage, isVigilError } from '../core/errors.js';
+import type { EcsEvent } from '../core/event.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { AnalyzedMessage } from './codec.js';
+import { STORE_CONSUMER, STREAMS, type Bus } from './connection.js';
+
+/** Messages stored in one write at most. */
+const MAX_BATCH_MESSAGES = 200;
+
+export interface StoreIntakeOptions {
+  bus: Bus;
+  /** The pipeline writing to the store (no stages: events arrive enriched). */
+  pipeline: Pipeline;
+  /** Told the detections whose events were stored now (the alert manager). */
+  onDetections: (detections: Detection[]) => void;
+  log?: (line: string) => void;
+}
+
+export class StoreIntake {
+  readonly stats = { messages: 0, events: 0, duplicates: 0, detections: 0, redelivered: 0 };
+  private messages: ConsumerMessages | undefined;
+  private running: Promise<void> | undefined;
+  private stopping = false;
+  /** Detections of the batch being stored, by the id of their detection event. */
+  private pending = new Map<string, Detection>();
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: StoreIntakeOptions) {
+    this.log = options.log ?? ((line) => console.error(line));
+    // Listeners are told only of events stored now, not of duplicates skipped.
+    options.pipeline.onStored((events) => this.stored(events));
+  }
+
+  start(): void {
+    this.running = this.run();
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      try {
+        const consumer = await this.options.bus.js.consumers.get(STREAMS.analyzed.name, STORE_CONSUMER);
+        const messages = await consumer.consume({ max_messages: MAX_BATCH_MESSAGES * 2 });
+        this.messages = messages;
+        if (this.stopping) messages.stop();
+        let batch: JsMsg[] = [];
+        for await (const m of messages) {
+          batch.push(m);
+          if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
+          const done = batch;
+          batch = [];
+          await this.store(done);
+          failures = 0;
+        }
+      } catch (err) {
+        if (this.stopping) break;
+        failures++;
+        this.log(`vigil: store intake: ${errorMessage(err)}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** failures)));
+      }
+    }
+  }
+
+  /** Stores a batch of messages, then acknowledges them; on failure they are redelivered after a pause. */
+  private async store(batch: JsMsg[]): Promise<void> {
+    const events: EcsEvent[] = [];
+    for (const m of batch) {
+      if (m.info.redelivered) this.stats.redelivered++;
+      let body: AnalyzedMessage;
+      try {
+        body = m.json<AnalyzedMessage>();
+      } catch {
+        m.term(); // unreadable: redelivering it would never help
+        continue;
+      }
+      for (const e of body.e ?? []) events.push(e);
+      for (const d of body.d ?? []) this.pending.set(d.id, d.detection);
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const duplicates = events.length > 0 ? await this.options.pipeline.storeNormalized(events) : 0;
+        this.stats.messages += batch.length;
+        this.stats.events += events.length - duplicates;
+        this.stats.duplicates += duplicates;
+        for (const m of batch) m.ack();
+        break;
+      } catch (err) {
+        // Busy: the store is behind; wait and try again while JetStream holds the messages.
+        if (this.stopping || !(isVigilError(err) && err.id === 'busy') || attempt > 100) {
+          for (const m of batch) m.nak(5_000);
+          this.log(`vigil: store intake: ${errorMessage(err)}; the batch will be redelivered`);
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    this.pending.clear();
+  }
+
+  private stored(events: readonly EcsEvent[]): void {
+    if (this.pending.size === 0) return;
+    const found: Detection[] = [];
+    for (const e of events) {
+      if (e.event?.kind !== 'alert') continue;
+      const d = this.pending.get(e.event.id);
+      if (d) found.push(d);
+    }
+    if (found.length === 0) return;
+    this.stats.detections += found.length;
+    try {
+      this.options.onDetections(found);
+    } catch (err) {
+      this.log(`vigil: alerts from stored detections failed: ${errorMessage(err)}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    this.messages?.stop();
+    await this.running;
+  }
+}
