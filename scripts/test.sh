@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use as real peers: logger (bsdutils), rsyslogd (rsyslog), openssl for TLS certificates,
-# systemd-journal-remote for journal files.
+# systemd-journal-remote for journal files, nats-server for the bus.
 need=()
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
@@ -13,6 +13,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # systemd-journal-remote writes real journal files for the journald tests (journalctl comes with systemd).
 [ -x /lib/systemd/systemd-journal-remote ] || need+=(systemd-journal-remote)
+# nats-server (JetStream) is the bus the roles of a multi-process Vigil talk through (src/bus).
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} (Debian packages used by the tests)"
