@@ -17,7 +17,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import type { BusConfig } from '../config/bus.js';
-import { VigilError, errorMessage } from '../core/errors.js';
+import { VigilError, errorMessage, isVigilError } from '../core/errors.js';
 
 /**
  * The streams. `raw` holds normalized events (and forwarded correlation inputs) by partition, kept for replay;
@@ -87,8 +87,25 @@ export class Bus {
     return Math.floor((this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) / 2);
   }
 
-  /** Creates the streams (and the store consumer), or updates them to this configuration; safe to run concurrently. */
+  /**
+   * Creates the streams (and the store consumer), or updates them to this configuration; safe to run concurrently.
+   * A stream just created answers only once its replicas have elected a leader: each step is retried meanwhile.
+   */
   async setup(): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.setupOnce();
+        return;
+      } catch (err) {
+        if (isVigilError(err) && err.id === 'bad_config') throw err;
+        if (Date.now() > deadline) throw new VigilError('unavailable', `cannot set up the bus's streams: ${errorMessage(err)}`, { cause: err });
+        await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async setupOnce(): Promise<void> {
     const replicas = this.config.replicas;
     const maxAge = this.config.max_age_hours * 3_600 * 1e9;
     const base = { storage: StorageType.File, num_replicas: replicas } as const;
