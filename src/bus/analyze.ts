@@ -28,6 +28,11 @@ import { hashKey, partitionOfKey } from './partition.js';
 const MAX_BATCH_MESSAGES = 256;
 /** Event ids (and forwarded-hit keys) remembered per partition to skip redelivered ones. */
 const SEEN_PER_PARTITION = 50_000;
+/**
+ * A partition that received nothing this long while its subject has newer messages is read anew from where it
+ * stood. The client's ordered consumer normally recovers from a lost node by itself, but not always promptly.
+ */
+const STALL_MS = 8_000;
 
 export interface AnalyzeOptions {
   bus: Bus;
@@ -218,6 +223,12 @@ class PartitionRunner implements CorrelationRouter {
   private renewTimer: NodeJS.Timeout | undefined;
   private engine: RuleEngine | undefined;
   private seen = new SeenSet(SEEN_PER_PARTITION);
+  /** The last sequence fed to the engine, and whether a batch is half done (fed, its outputs not yet durable). */
+  private position = 0;
+  private dirty = false;
+  private lastReceived = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+  private checking = false;
   /** Where the current batch's forwarded inputs go; undefined while replaying (they were sent the first time). */
   private out: Outputs | undefined;
   readonly partition: number;
@@ -239,11 +250,33 @@ class PartitionRunner implements CorrelationRouter {
       );
     }, Math.max(100, this.worker.leaseMs / 3));
     this.renewTimer.unref();
+    this.watchdog = setInterval(() => void this.checkStall(), STALL_MS / 2);
+    this.watchdog.unref();
     this.running = this.run().finally(() => {
       this.finished = true;
       if (this.renewTimer) clearInterval(this.renewTimer);
+      if (this.watchdog) clearInterval(this.watchdog);
       this.engine?.close();
     });
+  }
+
+  /** Restarts the read (keeping the windows) when messages wait on the subject and none has arrived for a while. */
+  private async checkStall(): Promise<void> {
+    if (this.checking || this.stopping || this.dirty || Date.now() - this.lastReceived < STALL_MS || !this.messages) return;
+    this.checking = true;
+    try {
+      const stream = await this.worker.options.bus.jsm.streams.get(STREAMS.raw.name);
+      const last = await stream.getMessage({ last_by_subj: SUBJECTS.raw(this.partition) });
+      if (last && last.seq > this.position && Date.now() - this.lastReceived >= STALL_MS && !this.stopping) {
+        this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition} stalled at ${this.position} (last ${last.seq}); reading it anew`);
+        this.lastReceived = Date.now();
+        this.messages.stop();
+      }
+    } catch {
+      // The cluster is electing or unreachable: the next check will tell.
+    } finally {
+      this.checking = false;
+    }
   }
 
   private lose(): void {
@@ -253,47 +286,66 @@ class PartitionRunner implements CorrelationRouter {
     this.messages?.stop();
   }
 
-  /** Reads the partition until stopped; after an error starts over from the checkpoint with fresh windows. */
+  /**
+   * Reads the partition until stopped. A read that ends cleanly (the watchdog, a lost consumer) resumes after the
+   * last message fed to the windows; after an error mid-batch it starts over from the checkpoint with fresh windows.
+   */
   private async run(): Promise<void> {
     let failures = 0;
+    let fresh = true;
     while (!this.stopping && this.lease.held) {
       try {
-        await this.consume();
+        await this.consume(fresh);
+        fresh = false;
         failures = 0;
       } catch (err) {
         if (this.stopping) break;
         failures++;
-        this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition}: ${errorMessage(err)}; starting over from its checkpoint`);
+        fresh = this.dirty || this.engine === undefined;
+        this.messages?.stop();
+        this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition}: ${errorMessage(err)}; ${fresh ? 'starting over from its checkpoint' : 'reading on'}`);
         await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** failures)));
       }
     }
   }
 
-  private async consume(): Promise<void> {
+  private async consume(fresh: boolean): Promise<void> {
     const { bus } = this.worker.options;
-    // Windows are rebuilt from the log each time: whatever this engine saw of a failed batch is forgotten.
-    this.engine?.close();
-    const engine = await this.worker.options.ruleEngine();
-    engine.setRouter(this);
-    this.engine = engine;
-    this.seen = new SeenSet(SEEN_PER_PARTITION);
     const from: Checkpoint = { ...this.lease.checkpoint };
-    const replayMs = bus.config.replay_minutes * 60_000;
     const options: Partial<OrderedConsumerOptions> = { filter_subjects: SUBJECTS.raw(this.partition) };
-    if (from.seq === 0) options.deliver_policy = DeliverPolicy.All;
-    else if (replayMs > 0) {
-      options.deliver_policy = DeliverPolicy.StartTime;
-      options.opt_start_time = new Date(Math.max(0, from.time - replayMs)).toISOString();
+    if (fresh) {
+      // Windows are rebuilt from the log: whatever this engine saw of a failed batch is forgotten.
+      this.engine?.close();
+      this.engine = undefined;
+      const engine = await this.worker.options.ruleEngine();
+      engine.setRouter(this);
+      this.engine = engine;
+      this.seen = new SeenSet(SEEN_PER_PARTITION);
+      this.dirty = false;
+      this.position = from.seq;
+      const replayMs = bus.config.replay_minutes * 60_000;
+      if (from.seq === 0) options.deliver_policy = DeliverPolicy.All;
+      else if (replayMs > 0) {
+        options.deliver_policy = DeliverPolicy.StartTime;
+        options.opt_start_time = new Date(Math.max(0, from.time - replayMs)).toISOString();
+      } else {
+        options.deliver_policy = DeliverPolicy.StartSequence;
+        options.opt_start_seq = from.seq + 1;
+      }
     } else {
       options.deliver_policy = DeliverPolicy.StartSequence;
-      options.opt_start_seq = from.seq + 1;
+      options.opt_start_seq = this.position + 1;
     }
     const consumer = await bus.js.consumers.get(STREAMS.raw.name, options);
     const messages = await consumer.consume({ max_messages: MAX_BATCH_MESSAGES * 2 });
     this.messages = messages;
+    this.lastReceived = Date.now();
     if (this.stopping) messages.stop();
     let batch: JsMsg[] = [];
     for await (const m of messages) {
+      this.lastReceived = Date.now();
+      // A restarted read by time may begin before where this engine stands.
+      if (m.seq <= this.position && !fresh) continue;
       batch.push(m);
       if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
       const done = batch;
@@ -307,6 +359,8 @@ class PartitionRunner implements CorrelationRouter {
   private async process(batch: JsMsg[], replayUntil: number): Promise<void> {
     const out: Outputs = { events: [], detections: [], hits: new Map() };
     const stats = this.worker.stats;
+    this.dirty = true;
+    this.position = batch[batch.length - 1]!.seq;
     for (const m of batch) {
       const live = m.seq > replayUntil;
       let body: RawMessage;
@@ -322,10 +376,15 @@ class PartitionRunner implements CorrelationRouter {
     this.out = undefined;
     stats.detections += out.detections.length;
     const last = batch[batch.length - 1]!;
-    if (last.seq <= replayUntil) return;
+    if (last.seq <= replayUntil) {
+      this.dirty = false;
+      return;
+    }
     if (out.events.length > 0 || out.detections.length > 0 || out.hits.size > 0) {
       await this.worker.publish(this.partition, batch[0]!.seq, last.seq, out);
     }
+    // The outputs are durable: the batch is done even if the checkpoint write below fails (a later one covers it).
+    this.dirty = false;
     if (this.stopping && !this.lease.held) return;
     const held = await this.lease.renew({ seq: last.seq, time: Math.floor(last.info.timestampNanos / 1e6) });
     if (!held) this.lose();

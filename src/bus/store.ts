@@ -13,6 +13,8 @@ import { STORE_CONSUMER, STREAMS, type Bus } from './connection.js';
 
 /** Messages stored in one write at most. */
 const MAX_BATCH_MESSAGES = 200;
+/** Nothing received this long while the consumer has messages waiting: pull anew (see analyze.ts STALL_MS). */
+const STALL_MS = 8_000;
 
 export interface StoreIntakeOptions {
   bus: Bus;
@@ -38,8 +40,27 @@ export class StoreIntake {
     options.pipeline.onStored((events) => this.stored(events));
   }
 
+  private lastReceived = Date.now();
+  private watchdog: NodeJS.Timeout | undefined;
+
   start(): void {
     this.running = this.run();
+    this.watchdog = setInterval(() => void this.checkStall(), STALL_MS / 2);
+    this.watchdog.unref();
+  }
+
+  private async checkStall(): Promise<void> {
+    if (this.stopping || !this.messages || Date.now() - this.lastReceived < STALL_MS) return;
+    try {
+      const info = await this.options.bus.jsm.consumers.info(STREAMS.analyzed.name, STORE_CONSUMER);
+      if (info.num_pending > 0 && Date.now() - this.lastReceived >= STALL_MS && !this.stopping) {
+        this.log(`vigil: store intake stalled with ${info.num_pending} messages waiting; pulling anew`);
+        this.lastReceived = Date.now();
+        this.messages.stop();
+      }
+    } catch {
+      // The cluster is electing or unreachable: the next check will tell.
+    }
   }
 
   private async run(): Promise<void> {
@@ -51,7 +72,9 @@ export class StoreIntake {
         this.messages = messages;
         if (this.stopping) messages.stop();
         let batch: JsMsg[] = [];
+        this.lastReceived = Date.now();
         for await (const m of messages) {
+          this.lastReceived = Date.now();
           batch.push(m);
           if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
           const done = batch;
@@ -123,6 +146,7 @@ export class StoreIntake {
 
   async close(): Promise<void> {
     this.stopping = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     this.messages?.stop();
     await this.running;
   }
