@@ -16,6 +16,8 @@ import { CHROMIUM } from '../test/ui/browser.js';
 import { benchIforest, iforestTable, readOddsReference } from './iforest.js';
 import { benchCollectors } from './collectors.js';
 import { benchEnrich } from './enrich.js';
+import { benchBus, printBus } from './bus.js';
+import { natsServerAvailable } from '../src/testing/nats.js';
 
 const quick = process.argv.includes('--quick');
 const root = datasetsRoot();
@@ -33,6 +35,11 @@ console.table(
     'pipeline / floor': r.ratio.toFixed(3),
   })),
 );
+
+if (natsServerAvailable()) {
+  console.log('\n== Bus: events/s per role through NATS JetStream (one nats-server), beside single-process Vigil on the same lines, median of 3 runs ==');
+  printBus(await benchBus({ lines: quick ? 50_000 : 100_000, runs: 3, root }));
+}
 
 console.log('\n== Parsing real logs: share of lines in their dataset with the fields extracted ==');
 const shares = await measureParseShares(root);
