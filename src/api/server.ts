@@ -31,6 +31,8 @@ import type { Enrichment } from '../enrich/index.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
+  /** Where POSTed events go when not to `pipeline`: the bus, in a bus deployment's store and api roles. */
+  ingest?: Pipeline;
   store: EventStore;
   credentials: Credentials;
   alerts: AlertManager;
@@ -141,8 +143,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerAuth(app, deps.credentials, sessions);
   registerBodies(app);
   registerHealthRoutes(app, deps);
-  registerEventRoutes(app, deps);
-  registerEsRoutes(app, deps);
+  registerEventRoutes(app, { ...deps, pipeline: deps.ingest ?? deps.pipeline });
+  registerEsRoutes(app, { pipeline: deps.ingest ?? deps.pipeline });
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
   registerRuleRoutes(app, deps);

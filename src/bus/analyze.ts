@@ -154,6 +154,11 @@ export class AnalyzeWorker {
     this.stats.partitions = this.owned();
   }
 
+  /** The rule files changed: each partition reloads its engine before its next batch (unchanged windows are kept). */
+  reloadRules(): void {
+    for (const runner of this.runners.values()) runner.reloadPending = true;
+  }
+
   /** Publishes a batch's outputs and waits until JetStream has them all. */
   async publish(partition: number, first: number, last: number, out: Outputs): Promise<void> {
     const { bus, clock, maxLineChars } = this.options;
@@ -217,6 +222,7 @@ export class AnalyzeWorker {
 /** One partition on one worker: its rule engine, its read position and the loop that analyzes it. */
 class PartitionRunner implements CorrelationRouter {
   finished = false;
+  reloadPending = false;
   private stopping = false;
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
@@ -359,6 +365,14 @@ class PartitionRunner implements CorrelationRouter {
   private async process(batch: JsMsg[], replayUntil: number): Promise<void> {
     const out: Outputs = { events: [], detections: [], hits: new Map() };
     const stats = this.worker.stats;
+    if (this.reloadPending && this.engine) {
+      this.reloadPending = false;
+      try {
+        this.engine.reload();
+      } catch (err) {
+        this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition} kept its rules: ${errorMessage(err)}`);
+      }
+    }
     this.dirty = true;
     this.position = batch[batch.length - 1]!.seq;
     for (const m of batch) {

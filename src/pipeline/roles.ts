@@ -108,10 +108,19 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
       const models = new Models({ ml: config.ml, dataDir: config.data_dir, clock });
       models.start();
       const ruleOptions = ruleEngineOptions(config.rules, { clock });
-      // Each partition has its own engine (its windows); they load the rules when the partition is taken.
-      const first = await RuleEngine.load({ ...ruleOptions, watch: false });
-      for (const p of first.report().rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
-      first.close();
+      // Each partition has its own engine (its windows), loaded when the partition is taken. This one only watches
+      // the rule folders and has every partition reload on a change, as a single process does.
+      let reload: () => void = () => undefined;
+      const watcher = await RuleEngine.load({
+        ...ruleOptions,
+        onReload: (report, error) => {
+          if (error) console.error(`vigil: reloading rules failed: ${error.message}`);
+          for (const p of report.rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
+          if (!error) reload();
+        },
+      });
+      closers.push(async () => watcher.close());
+      for (const p of watcher.report().rejected) console.error(`vigil: rule skipped: ${p.file}:${p.line}: ${p.message}`);
       const worker = new AnalyzeWorker({
         bus,
         ...(options.workerId ? { id: options.workerId } : {}),
@@ -123,6 +132,7 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
         maxLineChars: config.ingest.max_line_bytes,
       });
       analyze = worker;
+      reload = () => worker.reloadRules();
       // Stopped before the models close: the last batches finish first.
       closers.push(() => models.close(), () => worker.close());
       await worker.start();

@@ -186,7 +186,8 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     });
     const api = await buildApi({
       hosts,
-      pipeline: ingest,
+      pipeline,
+      ...(options.ingest ? { ingest: options.ingest } : {}),
       store,
       credentials,
       alerts,
