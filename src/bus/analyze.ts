@@ -80,6 +80,10 @@ interface Outputs {
   events: EcsEvent[];
   detections: Detection[];
   hits: Map<number, ForwardedHit[]>;
+  /** Events whose id the sender chose: the store checks them. */
+  given: Set<EcsEvent>;
+  /** The batch may repeat outputs already published (see PartitionRunner.sinceStart): the store checks every id. */
+  repeat: boolean;
 }
 
 export class AnalyzeWorker {
@@ -164,6 +168,7 @@ export class AnalyzeWorker {
     const { bus, clock, maxLineChars } = this.options;
     const now = clock.now();
     const events: string[] = out.events.map((e) => JSON.stringify(e));
+    const given: boolean[] = out.events.map((e) => out.given.has(e));
     const detections: string[] = new Array(events.length).fill('');
     for (const d of out.detections) {
       const doc = detectionEvent(d);
@@ -179,10 +184,17 @@ export class AnalyzeWorker {
     let index = 0;
     for (const chunk of chunkSerialized(events, bus.maxMessageBytes)) {
       const dets = detections.slice(offset, offset + chunk.length).filter((d) => d !== '');
+      let check = '';
+      if (out.repeat) check = ',"a":1';
+      else {
+        const unique: number[] = [];
+        for (let k = 0; k < chunk.length; k++) if (given[offset + k]) unique.push(k);
+        if (unique.length > 0) check = `,"u":[${unique.join(',')}]`;
+      }
       offset += chunk.length;
       // The same worker retrying the same batch gives the same message ids: JetStream drops the copies.
       const msgID = hashId('analyzed', String(partition), String(first), String(last), String(index++));
-      sends.push(bus.publish(SUBJECTS.analyzed, `{"e":[${chunk.join(',')}],"d":[${dets.join(',')}]}`, msgID));
+      sends.push(bus.publish(SUBJECTS.analyzed, `{"e":[${chunk.join(',')}],"d":[${dets.join(',')}]${check}}`, msgID));
     }
     for (const [q, hits] of out.hits) {
       const serialized = hits.map((h) => JSON.stringify(h));
@@ -232,6 +244,13 @@ class PartitionRunner implements CorrelationRouter {
   /** The last sequence fed to the engine, and whether a batch is half done (fed, its outputs not yet durable). */
   private position = 0;
   private dirty = false;
+  /**
+   * Live messages analyzed since the windows were last rebuilt from the checkpoint. A worker publishes a batch's
+   * outputs before writing its checkpoint, and writes it before taking the next batch, so only the first batch's worth
+   * of messages after a checkpoint can have been published already (by a dead predecessor, or by this worker before
+   * a failure): their outputs are marked for the store to check.
+   */
+  private sinceStart = 0;
   private lastReceived = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private checking = false;
@@ -287,7 +306,7 @@ class PartitionRunner implements CorrelationRouter {
 
   private lose(): void {
     if (this.stopping) return;
-    this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition} was taken over by another worker`);
+    this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition} is left to another worker`);
     this.stopping = true;
     this.messages?.stop();
   }
@@ -328,6 +347,7 @@ class PartitionRunner implements CorrelationRouter {
       this.engine = engine;
       this.seen = new SeenSet(SEEN_PER_PARTITION);
       this.dirty = false;
+      this.sinceStart = 0;
       this.position = from.seq;
       const replayMs = bus.config.replay_minutes * 60_000;
       if (from.seq === 0) options.deliver_policy = DeliverPolicy.All;
@@ -363,7 +383,7 @@ class PartitionRunner implements CorrelationRouter {
 
   /** Analyzes messages in order; those up to `replayUntil` only rebuild windows. Then publishes and checkpoints. */
   private async process(batch: JsMsg[], replayUntil: number): Promise<void> {
-    const out: Outputs = { events: [], detections: [], hits: new Map() };
+    const out: Outputs = { events: [], detections: [], hits: new Map(), given: new Set(), repeat: false };
     const stats = this.worker.stats;
     if (this.reloadPending && this.engine) {
       this.reloadPending = false;
@@ -384,7 +404,8 @@ class PartitionRunner implements CorrelationRouter {
         continue; // not ours: nothing else publishes here, but a stray message must not stop the partition
       }
       this.out = live ? out : undefined;
-      if (body.e) this.events(body.e, live, out);
+      if (live && this.sinceStart++ < MAX_BATCH_MESSAGES) out.repeat = true;
+      if (body.e) this.events(body.e, body.u, live, out);
       if (body.h) this.hits(body.h, live, out);
     }
     this.out = undefined;
@@ -400,13 +421,29 @@ class PartitionRunner implements CorrelationRouter {
     // The outputs are durable: the batch is done even if the checkpoint write below fails (a later one covers it).
     this.dirty = false;
     if (this.stopping && !this.lease.held) return;
-    const held = await this.lease.renew({ seq: last.seq, time: Math.floor(last.info.timestampNanos / 1e6) });
-    if (!held) this.lose();
+    // The checkpoint must be written before the next batch (see sinceStart): retried until written or the lease is lost.
+    const checkpoint = { seq: last.seq, time: Math.floor(last.info.timestampNanos / 1e6) };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!(await this.lease.renew(checkpoint))) this.lose();
+        return;
+      } catch (err) {
+        if (attempt * 250 >= this.worker.leaseMs) {
+          // Unable to record progress for a whole lease: another worker may be taking over from the last checkpoint
+          // written, so this one must not publish anything further.
+          this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition}: cannot write its checkpoint (${errorMessage(err)}); leaving it`);
+          this.lose();
+          return;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
-  private events(events: EcsEvent[], live: boolean, out: Outputs): void {
+  private events(events: EcsEvent[], given: number[] | undefined, live: boolean, out: Outputs): void {
     const { stages, detectors, telemetry } = this.worker.options;
     const stats = this.worker.stats;
+    if (live && given) for (const i of given) if (events[i]) out.given.add(events[i]);
     const fresh = events.filter((e) => typeof e?.event?.id === 'string' && this.seen.add(e.event.id));
     stats.duplicates += events.length - fresh.length;
     if (fresh.length === 0) return;

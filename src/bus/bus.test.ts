@@ -181,6 +181,13 @@ test('ingest, two analyze workers and the store: each event stored once, detecti
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await search(store.url!, 'event.dataset:sshd')).length, 100);
     assert.ok(survivor.analyze!.stats.duplicates >= 5);
+    // And analyzed events the store may have already (a batch redone after a takeover, a sender's id) are checked.
+    const [app] = await search(store.url!, 'event.dataset:app');
+    await bus0.publish(SUBJECTS.analyzed, JSON.stringify({ e: sshd.slice(0, 3), d: [], a: 1 }), 'redone-batch');
+    await bus0.publish(SUBJECTS.analyzed, JSON.stringify({ e: [app], d: [], u: [0] }), 'sender-id-again');
+    await until('both messages taken', async () => store.intake!.stats.duplicates >= 4);
+    assert.equal((await search(store.url!, 'event.dataset:sshd')).length, 100);
+    assert.equal((await search(store.url!, 'event.dataset:app')).length, 1);
   } finally {
     for (const s of started.reverse()) await s.close();
   }

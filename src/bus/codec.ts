@@ -24,14 +24,24 @@ export interface ForwardedHit {
 /** A message on `vigil.raw.<p>`: events, or forwarded hits. */
 export interface RawMessage {
   e?: EcsEvent[];
+  /** Positions in `e` of events whose id the sender chose (an agent's retry, a `_bulk` `_id`): the store checks them. */
+  u?: number[];
   h?: ForwardedHit[];
 }
 
-/** A message on `vigil.analyzed`: events to store (enriched events and detection events) and the detections among them. */
+/**
+ * A message on `vigil.analyzed`: events to store (enriched events and detection events) and the detections among
+ * them. The store checks ids only where a copy may already be stored (`u`, or every event when `a` is set), so that
+ * the common path is a plain append as in single-process mode.
+ */
 export interface AnalyzedMessage {
   e: EcsEvent[];
   /** Each detection with the `event.id` of its detection event in `e`. */
   d: { id: string; detection: Detection }[];
+  /** Positions in `e` of events whose id the sender chose. */
+  u?: number[];
+  /** Every event may have been published before (the first batch after a takeover or a restart). */
+  a?: 1;
 }
 
 /** Groups serialized items into lists whose JSON stays under `maxBytes` (an item over it goes alone). */
@@ -53,8 +63,8 @@ export function chunkSerialized(items: readonly string[], maxBytes: number): str
   return out;
 }
 
-export function rawEventsBody(serialized: readonly string[]): string {
-  return `{"e":[${serialized.join(',')}]}`;
+export function rawEventsBody(serialized: readonly string[], unique?: readonly number[]): string {
+  return `{"e":[${serialized.join(',')}]${unique && unique.length > 0 ? `,"u":[${unique.join(',')}]` : ''}}`;
 }
 
 export function rawHitsBody(serialized: readonly string[]): string {

@@ -1,8 +1,9 @@
 // The store role's intake: analyzed events and detections from JetStream into the store, through the store's
 // pipeline (so hosts, exports and the live stream see them as in single-process mode), each message acknowledged
-// only once its events are durable. Every event keeps its id and is stored as `unique`, so what JetStream
-// redelivers (a store worker died before acknowledging) or what an analyze worker published twice is stored once;
-// detections become alerts only when their detection event was stored now, hence exactly once as well.
+// only once its events are durable. Every event keeps its id; where a copy may be stored already (a redelivered
+// message, the first batch an analyze worker publishes after a takeover or restart, a sender-chosen id) the store
+// checks the id (`unique`), so each is stored once; detections become alerts only when their detection event was
+// stored now, hence exactly once as well.
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { Detection } from '../core/detection.js';
 import { errorMessage, isVigilError } from '../core/errors.js';
@@ -94,8 +95,8 @@ export class StoreIntake {
   /** Stores a batch of messages, then acknowledges them; on failure they are redelivered after a pause. */
   private async store(batch: JsMsg[]): Promise<void> {
     const events: EcsEvent[] = [];
+    const unique: number[] = [];
     for (const m of batch) {
-      if (m.info.redelivered) this.stats.redelivered++;
       let body: AnalyzedMessage;
       try {
         body = m.json<AnalyzedMessage>();
@@ -103,12 +104,17 @@ export class StoreIntake {
         m.term(); // unreadable: redelivering it would never help
         continue;
       }
-      for (const e of body.e ?? []) events.push(e);
+      const list = body.e ?? [];
+      // A redelivered message may have been stored already (its acknowledgement lost, or its worker killed).
+      if (m.info.redelivered) this.stats.redelivered++;
+      if (m.info.redelivered || body.a) for (let i = 0; i < list.length; i++) unique.push(events.length + i);
+      else for (const i of body.u ?? []) unique.push(events.length + i);
+      for (const e of list) events.push(e);
       for (const d of body.d ?? []) this.pending.set(d.id, d.detection);
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        const duplicates = events.length > 0 ? await this.options.pipeline.storeNormalized(events) : 0;
+        const duplicates = events.length > 0 ? await this.options.pipeline.storeNormalized(events, unique) : 0;
         this.stats.messages += batch.length;
         this.stats.events += events.length - duplicates;
         this.stats.duplicates += duplicates;

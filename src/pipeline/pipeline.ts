@@ -168,12 +168,13 @@ export class Pipeline implements Ingest {
   }
 
   /**
-   * Stores events normalized and analyzed elsewhere (the store role of a bus deployment) with their own ids: an
-   * event whose id is stored already is skipped, so redelivered ones are stored once. Answers the duplicates.
+   * Stores events normalized and analyzed elsewhere (the store role of a bus deployment) with their own ids: one at
+   * a `unique` position whose id is stored already is skipped, so a redelivered one is stored once. Answers the
+   * duplicates.
    */
-  storeNormalized(events: EcsEvent[], input = 'bus'): Promise<number> {
+  storeNormalized(events: EcsEvent[], unique: number[], input = 'bus'): Promise<number> {
     this.admit(events.length, input);
-    return this.write(events, events.map((_, i) => i));
+    return this.write(events, unique);
   }
 
   /** Runs the stages, queues the events for the writer and waits until they are stored; answers the duplicates. */
