@@ -1,7 +1,8 @@
 // `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs,
 // web attack detection quality, rule evaluation throughput, the Isolation Forest against scikit-learn, search latencies
 // over 1M and 10M stored events, the host collectors' CPU and memory, and the dashboard's load time. Medians of several
-// runs; `--quick` skips the 10M store and shortens the collectors' run.
+// runs; `--quick` skips the 10M store and shortens the collectors' run. With nats-server installed, also the events/s
+// of each role through NATS JetStream beside single-process Vigil (bench/bus.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -213,3 +213,20 @@ test('killing the JetStream leader and an analyze worker during `vigil simulate`
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('`vigil start --role` explains what a role needs', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-roles-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const noBus = await runVigil(['start', '--role', 'analyze', '--data-dir', dir]);
+  assert.notEqual(noBus.code, 0);
+  assert.match(noBus.stderr, /needs the bus: set `bus: nats:\/\/HOST:4222`/);
+  const apiAlone = await runVigil(['start', '--role', 'api', '--bus', 'nats://127.0.0.1:9']);
+  assert.notEqual(apiAlone.code, 0);
+  assert.match(apiAlone.stderr, /--role store,api/);
+  const unknown = await runVigil(['start', '--role', 'ingest,parse']);
+  assert.notEqual(unknown.code, 0);
+  assert.match(unknown.stderr, /unknown role "parse"/);
+  const unreachable = await runVigil(['start', '--role', 'analyze', '--bus', 'nats://127.0.0.1:9', '--data-dir', dir]);
+  assert.notEqual(unreachable.code, 0);
+  assert.match(unreachable.stderr, /cannot reach NATS at nats:\/\/127\.0\.0\.1:9/);
+});
