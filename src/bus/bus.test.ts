@@ -57,6 +57,17 @@ test('events are partitioned by entity: source address, else user, else host; id
   assert.deepEqual(chunkSerialized(['aaaa', 'bbbb', 'cc', 'dddddddddd'], 10), [['aaaa', 'bbbb'], ['cc'], ['dddddddddd']]);
 });
 
+test('`bus:` takes a list of NATS URLs, or one string of them', () => {
+  const short = parseConfig({ bus: 'nats://10.0.0.5:4222, nats://10.0.0.6:4222' }).bus!;
+  assert.deepEqual(short.servers, ['nats://10.0.0.5:4222', 'nats://10.0.0.6:4222']);
+  assert.equal(short.replicas, 1);
+  assert.equal(short.partitions, 16);
+  assert.equal(parseConfig({}).bus, undefined);
+  assert.equal(parseConfig({ bus: { servers: ['nats://n1:4222'], replicas: 3, partitions: 64 } }).bus!.partitions, 64);
+  assert.throws(() => parseConfig({ bus: 'http://10.0.0.5:4222' }), /bus\.servers\.0: must be a NATS URL/);
+  assert.throws(() => parseConfig({ bus: { servers: ['nats://n1:4222'], replicas: 7 } }), /bus\.replicas/);
+});
+
 test('a partition is held by one worker at a time; a silent holder loses it after its lease, with its checkpoint', { skip }, async () => {
   const bus = await Bus.connect(config({ lease_seconds: 1, partitions: 4 }).bus!);
   try {
