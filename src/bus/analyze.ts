@@ -245,12 +245,11 @@ class PartitionRunner implements CorrelationRouter {
   private position = 0;
   private dirty = false;
   /**
-   * Live messages analyzed since the windows were last rebuilt from the checkpoint. A worker publishes a batch's
-   * outputs before writing its checkpoint, and writes it before taking the next batch, so only the first batch's worth
-   * of messages after a checkpoint can have been published already (by a dead predecessor, or by this worker before
-   * a failure): their outputs are marked for the store to check.
+   * Messages after the checkpoint whose outputs may have been published already (by a dead predecessor, or by this
+   * worker before a failure): up to the `pending` mark written before each publish (leases.ts). Their outputs are
+   * marked for the store to check; everything else is appended without a lookup.
    */
-  private sinceStart = 0;
+  private repeatUntil = 0;
   private lastReceived = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private checking = false;
@@ -347,7 +346,7 @@ class PartitionRunner implements CorrelationRouter {
       this.engine = engine;
       this.seen = new SeenSet(SEEN_PER_PARTITION);
       this.dirty = false;
-      this.sinceStart = 0;
+      this.repeatUntil = this.lease.pending;
       this.position = from.seq;
       const replayMs = bus.config.replay_minutes * 60_000;
       if (from.seq === 0) options.deliver_policy = DeliverPolicy.All;
@@ -404,7 +403,7 @@ class PartitionRunner implements CorrelationRouter {
         continue; // not ours: nothing else publishes here, but a stray message must not stop the partition
       }
       this.out = live ? out : undefined;
-      if (live && this.sinceStart++ < MAX_BATCH_MESSAGES) out.repeat = true;
+      if (live && m.seq <= this.repeatUntil) out.repeat = true;
       if (body.e) this.events(body.e, body.u, live, out);
       if (body.h) this.hits(body.h, live, out);
     }
@@ -416,24 +415,32 @@ class PartitionRunner implements CorrelationRouter {
       return;
     }
     if (out.events.length > 0 || out.detections.length > 0 || out.hits.size > 0) {
+      // Intent first: a successor then knows which messages' outputs it may be publishing a second time.
+      if (!(await this.record(() => this.lease.intend(last.seq)))) return;
       await this.worker.publish(this.partition, batch[0]!.seq, last.seq, out);
     }
     // The outputs are durable: the batch is done even if the checkpoint write below fails (a later one covers it).
     this.dirty = false;
     if (this.stopping && !this.lease.held) return;
-    // The checkpoint must be written before the next batch (see sinceStart): retried until written or the lease is lost.
-    const checkpoint = { seq: last.seq, time: Math.floor(last.info.timestampNanos / 1e6) };
+    await this.record(() => this.lease.renew({ seq: last.seq, time: Math.floor(last.info.timestampNanos / 1e6) }));
+  }
+
+  /**
+   * Writes the partition's record, retrying while the cluster is unavailable. A worker that cannot write it for a
+   * whole lease, or finds it taken, leaves the partition: another may be taking over from the record as it stands,
+   * so this one must publish nothing further. Answers whether it may go on.
+   */
+  private async record(write: () => Promise<boolean>): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        if (!(await this.lease.renew(checkpoint))) this.lose();
-        return;
+        if (await write()) return true;
+        this.lose();
+        return false;
       } catch (err) {
         if (attempt * 250 >= this.worker.leaseMs) {
-          // Unable to record progress for a whole lease: another worker may be taking over from the last checkpoint
-          // written, so this one must not publish anything further.
-          this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition}: cannot write its checkpoint (${errorMessage(err)}); leaving it`);
+          this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition}: cannot write its record (${errorMessage(err)})`);
           this.lose();
-          return;
+          return false;
         }
         await new Promise((r) => setTimeout(r, 250));
       }

@@ -16,6 +16,11 @@ export interface PartitionRecord extends Checkpoint {
   owner: string;
   /** Wall-clock ms after which the claim is void. */
   expires: number;
+  /**
+   * Written before a batch's outputs are published: messages after the checkpoint up to here may have outputs
+   * published already, so whoever analyzes them again marks their outputs for the store to check.
+   */
+  pending?: number;
 }
 
 export class PartitionTable {
@@ -38,9 +43,10 @@ export class PartitionTable {
     const { revision, record } = await this.read(partition);
     const now = Date.now();
     if (record && record.owner !== '' && record.owner !== this.worker && record.expires > now) return undefined;
-    const next: PartitionRecord = { owner: this.worker, expires: now + this.leaseMs, seq: record?.seq ?? 0, time: record?.time ?? 0 };
+    const pending = Math.max(record?.pending ?? 0, record?.seq ?? 0);
+    const next: PartitionRecord = { owner: this.worker, expires: now + this.leaseMs, seq: record?.seq ?? 0, time: record?.time ?? 0, pending };
     const written = await this.write(partition, next, revision);
-    return written === undefined ? undefined : new Lease(this, partition, written, { seq: next.seq, time: next.time });
+    return written === undefined ? undefined : new Lease(this, partition, written, { seq: next.seq, time: next.time }, pending);
   }
 
   /** Writes the record if its revision is still `revision`; answers the new revision, or undefined when it moved. */
@@ -86,11 +92,24 @@ export class Lease {
     private revision: number,
     /** Where the partition stood when claimed: outputs up to here are durable already. */
     readonly start: Checkpoint,
+    /** See PartitionRecord.pending. */
+    public pending: number,
   ) {
     this.checkpoint = { ...start };
   }
 
   checkpoint: Checkpoint;
+
+  private record(): PartitionRecord {
+    return { owner: this.table.worker, expires: this.table.renewal(), ...this.checkpoint, pending: Math.max(this.pending, this.checkpoint.seq) };
+  }
+
+  /** Records that outputs of messages up to `seq` are about to be published; false when the partition was lost. */
+  intend(seq: number): Promise<boolean> {
+    return this.serialized(() => {
+      if (seq > this.pending) this.pending = seq;
+    });
+  }
 
   get held(): boolean {
     return !this.lost;
@@ -98,11 +117,16 @@ export class Lease {
 
   /** Extends the claim, recording a new checkpoint if given; false when the partition was lost to another worker. */
   renew(checkpoint?: Checkpoint): Promise<boolean> {
+    return this.serialized(() => {
+      if (checkpoint && checkpoint.seq > this.checkpoint.seq) this.checkpoint = { ...checkpoint };
+    });
+  }
+
+  private serialized(change: () => void): Promise<boolean> {
     const run = async (): Promise<boolean> => {
       if (this.lost) return false;
-      if (checkpoint && checkpoint.seq > this.checkpoint.seq) this.checkpoint = { ...checkpoint };
-      const record: PartitionRecord = { owner: this.table.worker, expires: this.table.renewal(), ...this.checkpoint };
-      const revision = await this.table.write(this.partition, record, this.revision);
+      change();
+      const revision = await this.table.write(this.partition, this.record(), this.revision);
       if (revision === undefined) {
         this.lost = true;
         return false;
@@ -120,7 +144,7 @@ export class Lease {
     const run = async (): Promise<void> => {
       if (this.lost) return;
       this.lost = true;
-      await this.table.write(this.partition, { owner: '', expires: 0, ...this.checkpoint }, this.revision);
+      await this.table.write(this.partition, { ...this.record(), owner: '', expires: 0 }, this.revision);
     };
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);
