@@ -19,7 +19,7 @@ import { detectionEvent, relate, runDetectors } from '../pipeline/detect.js';
 import { normalizeDocument } from '../pipeline/normalize.js';
 import type { EventStage } from '../pipeline/pipeline.js';
 import { chunkSerialized, rawHitsBody, type ForwardedHit, type RawMessage } from './codec.js';
-import { STREAMS, SUBJECTS, type Bus } from './connection.js';
+import { STREAMS, SUBJECTS, isPullFull, type Bus } from './connection.js';
 import { detectionId, hashId } from './ids.js';
 import { Lease, PartitionTable, type Checkpoint } from './leases.js';
 import { hashKey, partitionOfKey } from './partition.js';
@@ -33,6 +33,9 @@ const SEEN_PER_PARTITION = 50_000;
  * stood. The client's ordered consumer normally recovers from a lost node by itself, but not always promptly.
  */
 const STALL_MS = 8_000;
+/** Bytes a partition's reader asks for at once, and how long a pull waits for them when the partition is quiet. */
+const PULL_BYTES = 2 * 1024 * 1024;
+const FETCH_EXPIRES_MS = 1_000;
 
 export interface AnalyzeOptions {
   bus: Bus;
@@ -253,6 +256,8 @@ class PartitionRunner implements CorrelationRouter {
   private lastReceived = Date.now();
   private watchdog: NodeJS.Timeout | undefined;
   private checking = false;
+  /** Set by the watchdog: the read is started anew from the position. */
+  private reread = false;
   /** Where the current batch's forwarded inputs go; undefined while replaying (they were sent the first time). */
   private out: Outputs | undefined;
   readonly partition: number;
@@ -294,6 +299,7 @@ class PartitionRunner implements CorrelationRouter {
       if (last && last.seq > this.position && Date.now() - this.lastReceived >= STALL_MS && !this.stopping) {
         this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition} stalled at ${this.position} (last ${last.seq}); reading it anew`);
         this.lastReceived = Date.now();
+        this.reread = true;
         this.messages.stop();
       }
     } catch {
@@ -362,21 +368,32 @@ class PartitionRunner implements CorrelationRouter {
       options.opt_start_seq = this.position + 1;
     }
     const consumer = await bus.js.consumers.get(STREAMS.raw.name, options);
-    const messages = await consumer.consume({ max_messages: MAX_BATCH_MESSAGES * 2 });
-    this.messages = messages;
     this.lastReceived = Date.now();
-    if (this.stopping) messages.stop();
-    let batch: JsMsg[] = [];
-    for await (const m of messages) {
-      this.lastReceived = Date.now();
-      // A restarted read by time may begin before where this engine stands.
-      if (m.seq <= this.position && !fresh) continue;
-      batch.push(m);
-      if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
-      const done = batch;
-      batch = [];
-      await this.process(done, from.seq);
-      if (this.stopping) break;
+    this.reread = false;
+    // Explicit pulls, each bounded in bytes (a worker reads many partitions over one connection, and a client that
+    // lets the server queue more than it reads is cut off as a slow consumer); what has arrived is analyzed as one
+    // batch while the rest is on its way.
+    while (!this.stopping && !this.reread) {
+      const messages = await consumer.fetch({ max_bytes: PULL_BYTES, expires: FETCH_EXPIRES_MS });
+      this.messages = messages;
+      if (this.stopping || this.reread) messages.stop();
+      let batch: JsMsg[] = [];
+      try {
+        for await (const m of messages) {
+          this.lastReceived = Date.now();
+          // A restarted read may begin before where this engine stands.
+          if (m.seq <= this.position && !fresh) continue;
+          batch.push(m);
+          if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
+          const done = batch;
+          batch = [];
+          await this.process(done, from.seq);
+          if (this.stopping) break;
+        }
+      } catch (err) {
+        if (!isPullFull(err)) throw err;
+      }
+      if (batch.length > 0 && !this.stopping) await this.process(batch, from.seq);
     }
   }
 

@@ -40,7 +40,7 @@ export interface AnalyzedMessage {
   d: { id: string; detection: Detection }[];
   /** Positions in `e` of events whose id the sender chose. */
   u?: number[];
-  /** Every event may have been published before (the first batch after a takeover or a restart). */
+  /** Every event may have been stored already (outputs redone after a takeover or a restart, leases.ts `pending`). */
   a?: 1;
 }
 

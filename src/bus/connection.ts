@@ -49,6 +49,11 @@ const STREAM_NAME_IN_USE = 10058;
 /** Payload bytes per message at most: NATS refuses messages over the server's max_payload (1 MiB by default). */
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
+/** A pull bounded in bytes ends with this status when the next message would not fit: the pull is done, not failed. */
+export function isPullFull(err: unknown): boolean {
+  return err instanceof Error && /exceeds maxbytes/i.test(err.message);
+}
+
 export function isWrongLastSequence(err: unknown): boolean {
   return err instanceof JetStreamApiError && (err.code === JetStreamApiCodes.StreamWrongLastSequence || err.code === JetStreamApiCodes.StreamWrongLastSequenceUnknown);
 }

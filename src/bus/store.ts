@@ -1,7 +1,7 @@
 // The store role's intake: analyzed events and detections from JetStream into the store, through the store's
 // pipeline (so hosts, exports and the live stream see them as in single-process mode), each message acknowledged
 // only once its events are durable. Every event keeps its id; where a copy may be stored already (a redelivered
-// message, the first batch an analyze worker publishes after a takeover or restart, a sender-chosen id) the store
+// message, outputs an analyze worker redoes after a takeover or restart, a sender-chosen id) the store
 // checks the id (`unique`), so each is stored once; detections become alerts only when their detection event was
 // stored now, hence exactly once as well.
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
@@ -10,10 +10,11 @@ import { errorMessage, isVigilError } from '../core/errors.js';
 import type { EcsEvent } from '../core/event.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { AnalyzedMessage } from './codec.js';
-import { STORE_CONSUMER, STREAMS, type Bus } from './connection.js';
+import { STORE_CONSUMER, STREAMS, isPullFull, type Bus } from './connection.js';
 
-/** Messages stored in one write at most. */
+/** Messages stored in one write at most, and bytes asked for in one pull. */
 const MAX_BATCH_MESSAGES = 200;
+const PULL_BYTES = 16 * 1024 * 1024;
 /** Nothing received this long while the consumer has messages waiting: pull anew (see analyze.ts STALL_MS). */
 const STALL_MS = 8_000;
 
@@ -69,19 +70,28 @@ export class StoreIntake {
     while (!this.stopping) {
       try {
         const consumer = await this.options.bus.js.consumers.get(STREAMS.analyzed.name, STORE_CONSUMER);
-        const messages = await consumer.consume({ max_messages: MAX_BATCH_MESSAGES * 2 });
-        this.messages = messages;
-        if (this.stopping) messages.stop();
-        let batch: JsMsg[] = [];
         this.lastReceived = Date.now();
-        for await (const m of messages) {
-          this.lastReceived = Date.now();
-          batch.push(m);
-          if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
-          const done = batch;
-          batch = [];
-          await this.store(done);
-          failures = 0;
+        // Explicit pulls bounded in bytes (a client that lets the server queue more than it reads is cut off as a
+        // slow consumer); what has arrived is stored as one batch while the rest is on its way.
+        while (!this.stopping) {
+          const messages = await consumer.fetch({ max_bytes: PULL_BYTES, expires: 1_000 });
+          this.messages = messages;
+          if (this.stopping) messages.stop();
+          let batch: JsMsg[] = [];
+          try {
+            for await (const m of messages) {
+              this.lastReceived = Date.now();
+              batch.push(m);
+              if (messages.getPending() > 0 && batch.length < MAX_BATCH_MESSAGES) continue;
+              const done = batch;
+              batch = [];
+              await this.store(done);
+              failures = 0;
+            }
+          } catch (err) {
+            if (!isPullFull(err)) throw err;
+          }
+          if (batch.length > 0) await this.store(batch);
         }
       } catch (err) {
         if (this.stopping) break;
