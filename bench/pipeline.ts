@@ -21,7 +21,7 @@ const BATCH = 2000;
 const IN_FLIGHT = 16;
 
 /** Repeats the real lines up to `count`, so runs are long enough to measure. */
-function corpus(file: string, count: number, unwrap = false): string {
+export function corpus(file: string, count: number, unwrap = false): string {
   const lines = readFileSync(file, 'utf8')
     .split('\n')
     .map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l))

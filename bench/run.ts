@@ -1,7 +1,8 @@
 // `npm run bench`: the benchmark table — pipeline throughput against the bare floor, parse shares on real logs,
 // web attack detection quality, rule evaluation throughput, the Isolation Forest against scikit-learn, search latencies
 // over 1M and 10M stored events, the host collectors' CPU and memory, the dashboard's load time, and its live stream
-// at 10,000 events/s. Medians of several runs; `--quick` skips the 10M store and shortens the collectors' run.
+// at 10,000 events/s. Medians of several runs; `--quick` skips the 10M store and shortens the collectors' run. With
+// nats-server installed, also the events/s of each role through NATS JetStream beside single-process Vigil (bench/bus.ts).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,8 @@ import { benchIforest, iforestTable, readOddsReference } from './iforest.js';
 import { benchCollectors } from './collectors.js';
 import { benchEnrich } from './enrich.js';
 import { benchLatency, printLatency } from './latency.js';
+import { benchBus, printBus } from './bus.js';
+import { natsServerAvailable } from '../src/testing/nats.js';
 
 const quick = process.argv.includes('--quick');
 const root = datasetsRoot();
@@ -35,6 +38,11 @@ console.table(
     'pipeline / floor': r.ratio.toFixed(3),
   })),
 );
+
+if (natsServerAvailable()) {
+  console.log('\n== Bus: events/s per role through NATS JetStream (one nats-server), beside single-process Vigil on the same lines, median of 3 runs ==');
+  printBus(await benchBus({ lines: quick ? 50_000 : 100_000, runs: 3, root }));
+}
 
 console.log('\n== Parsing real logs: share of lines in their dataset with the fields extracted ==');
 const shares = await measureParseShares(root);

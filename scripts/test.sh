@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests use as real peers: logger (bsdutils), rsyslogd (rsyslog), openssl for TLS certificates,
-# systemd-journal-remote for journal files.
+# systemd-journal-remote for journal files, nats-server for the bus.
 need=()
 command -v logger >/dev/null 2>&1 || need+=(bsdutils)
 command -v rsyslogd >/dev/null 2>&1 || need+=(rsyslog)
@@ -16,6 +16,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Compose checks docker-compose.yml with `config`, which needs no Docker engine. Debian 12 packages Compose v1 only
 # (the `docker compose` v2 plugin is not in its archive); the test uses v2 when the Docker CLI has it.
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# nats-server (JetStream) is the bus the roles of a multi-process Vigil talk through (src/bus).
+command -v nats-server >/dev/null 2>&1 || need+=(nats-server)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "test: installing ${need[*]} (Debian packages used by the tests)"

@@ -33,6 +33,8 @@ import type { AuditSink } from '../audit/trail.js';
 
 export interface ApiDeps extends RuleRoutesDeps {
   pipeline: Pipeline;
+  /** Where POSTed events go when not to `pipeline`: the bus, in a bus deployment's store and api roles. */
+  ingest?: Pipeline;
   store: EventStore;
   credentials: Credentials;
   alerts: AlertManager;
@@ -92,7 +94,8 @@ function toVigilError(err: FastifyError): VigilError {
   return new VigilError('internal', 'internal error', { cause: err });
 }
 
-export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+/** The server every role's API starts from: route table, OpenAPI, one error shape, security headers. */
+export async function createServer(deps: Pick<ApiDeps, 'maxBodyBytes' | 'tls' | 'version'>): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: deps.maxBodyBytes,
@@ -137,7 +140,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     if (!reply.hasHeader('Cache-Control')) void reply.header('Cache-Control', 'no-store');
     return payload;
   });
+  return app;
+}
 
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = await createServer(deps);
   const sessions = new SessionStore(deps.credentials, {
     idleMs: (deps.sessions?.idle_minutes ?? 720) * 60_000,
     maxAgeMs: (deps.sessions?.max_hours ?? 168) * 3_600_000,
@@ -148,8 +155,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   registerAuth(app, deps.credentials, sessions, sessions.guard);
   registerBodies(app);
   registerHealthRoutes(app, deps);
-  registerEventRoutes(app, deps);
-  registerEsRoutes(app, deps);
+  registerEventRoutes(app, { ...deps, pipeline: deps.ingest ?? deps.pipeline });
+  registerEsRoutes(app, { pipeline: deps.ingest ?? deps.pipeline });
   registerAlertRoutes(app, deps);
   registerIncidentRoutes(app, deps);
   registerRuleRoutes(app, deps);

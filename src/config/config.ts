@@ -10,6 +10,7 @@ import { geoipSchema, threatIntelSchema } from './enrich.js';
 import { exportSchema } from './export.js';
 import { notificationsSchema } from './notifications.js';
 import { secretShape } from './secrets.js';
+import { busSchema } from './bus.js';
 
 const tlsFiles = z.strictObject({
   /** PEM certificate chain file. */
@@ -234,6 +235,8 @@ export const configSchema = z.strictObject({
   notifications: notificationsSchema,
   /** Elasticsearch / OpenSearch clusters to export to (src/config/export.ts). */
   export: exportSchema,
+  /** NATS JetStream, for running the stages as separate processes with `vigil start --role …` (src/config/bus.ts). */
+  bus: busSchema,
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -57,7 +57,7 @@ export function detectionEvent(d: Detection): Record<string, unknown> {
 }
 
 /** Each detection's trigger: its newest evidence event found in the batch (the one that completed it). */
-function triggers(detections: readonly Detection[], events: readonly EcsEvent[]): (EcsEvent | undefined)[] {
+export function triggers(detections: readonly Detection[], events: readonly EcsEvent[]): (EcsEvent | undefined)[] {
   let byId: Map<string, EcsEvent> | undefined;
   return detections.map((d) => {
     byId ??= new Map(events.map((e) => [e.event.id, e]));
@@ -67,8 +67,8 @@ function triggers(detections: readonly Detection[], events: readonly EcsEvent[])
   });
 }
 
-/** Fills `related` from each detection's trigger event. */
-function relate(detections: Detection[], trigger: readonly (EcsEvent | undefined)[]): void {
+/** Fills `related` from each detection's trigger event (see triggers). */
+export function relate(detections: Detection[], trigger: readonly (EcsEvent | undefined)[]): void {
   detections.forEach((d, k) => {
     const event = trigger[k];
     if (d.related || !event) return;
@@ -77,6 +77,22 @@ function relate(detections: Detection[], trigger: readonly (EcsEvent | undefined
     const user = typeof event.user?.name === 'string' && event.user.name !== '' ? [event.user.name] : [];
     d.related = { ip, user };
   });
+}
+
+/** Runs every detector on a batch (events, not detections); a failing detector costs only its own findings. */
+export function runDetectors(detectors: readonly Detector[], input: readonly EcsEvent[], telemetry: Telemetry): Detection[] {
+  const found: Detection[] = [];
+  for (const detector of detectors) {
+    try {
+      const detections = detector.process(input);
+      if (detections.length > 0) telemetry.detections.inc({ detector: detector.name }, detections.length);
+      found.push(...detections);
+    } catch (err) {
+      telemetry.detectorErrors.inc({ detector: detector.name });
+      console.error(`vigil: detector ${detector.name} failed on a batch: ${errorMessage(err)}`);
+    }
+  }
+  return found;
 }
 
 export class DetectStage {
@@ -104,17 +120,7 @@ export class DetectStage {
     // cannot use Vigil's own datasets (pipeline/normalize.ts renames them).
     const input = events.filter((e) => !OWN_DETECTIONS.has(e.event?.dataset));
     if (input.length === 0 || this.detectors.length === 0) return [];
-    const found: Detection[] = [];
-    for (const detector of this.detectors) {
-      try {
-        const detections = detector.process(input);
-        if (detections.length > 0) this.telemetry.detections.inc({ detector: detector.name }, detections.length);
-        found.push(...detections);
-      } catch (err) {
-        this.telemetry.detectorErrors.inc({ detector: detector.name });
-        console.error(`vigil: detector ${detector.name} failed on a batch: ${errorMessage(err)}`);
-      }
-    }
+    const found = runDetectors(this.detectors, input, this.telemetry);
     if (found.length === 0) return [];
     const trigger = triggers(found, input);
     relate(found, trigger);

@@ -22,8 +22,11 @@ export interface EventStage {
 /** Told about every batch once it is durably stored (live stream, detections that need stored evidence). */
 export type StoredListener = (events: readonly EcsEvent[]) => void;
 
+/** Where a pipeline writes: the store, or in a bus deployment's ingest role the bus (src/bus/sink.ts). */
+export type EventSink = Pick<EventStore, 'append'>;
+
 export interface PipelineOptions {
-  store: EventStore;
+  store: EventSink;
   clock: Clock;
   telemetry: Telemetry;
   /** Events accepted but not yet stored, beyond which submissions are refused with `busy`. */
@@ -46,7 +49,7 @@ interface Pending {
 }
 
 export class Pipeline implements Ingest {
-  private readonly store: EventStore;
+  private readonly store: EventSink;
   private readonly clock: Clock;
   private readonly telemetry: Telemetry;
   private readonly stages: EventStage[];
@@ -164,6 +167,16 @@ export class Pipeline implements Ingest {
     const duplicates = await this.write(events, unique);
     if (duplicates > 0) this.telemetry.dropped.inc({ input: options.input, reason: 'duplicate_id', intentional: 'true' }, duplicates);
     return { accepted: events.length, rejected: errors.length, errors, ids, datasets, unparsed: 0, duplicates };
+  }
+
+  /**
+   * Stores events normalized and analyzed elsewhere (the store role of a bus deployment) with their own ids: one at
+   * a `unique` position whose id is stored already is skipped, so a redelivered one is stored once. Answers the
+   * duplicates.
+   */
+  storeNormalized(events: EcsEvent[], unique: number[], input = 'bus'): Promise<number> {
+    this.admit(events.length, input);
+    return this.write(events, unique);
   }
 
   /** Runs the stages, queues the events for the writer and waits until they are stored; answers the duplicates. */

@@ -70,6 +70,12 @@ export interface RuntimeOptions {
   env?: NodeJS.ProcessEnv;
   /** Overrides `syslog.port`, e.g. `'ephemeral'` so that tests get a free port. */
   syslogPort?: ListenPort;
+  /**
+   * The store and api roles of a bus deployment (roles.ts): inputs and the API hand events to `ingest` (the bus)
+   * rather than to the store's pipeline, and `detect: false` leaves enrichment and detection to the analyze role.
+   */
+  ingest?: Pipeline;
+  detect?: boolean;
 }
 
 /**
@@ -125,7 +131,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       telemetry,
       maxQueueEvents: config.ingest.max_queue_events,
       maxLineBytes: config.ingest.max_line_bytes,
-      stages: [enrichment.stage],
+      stages: options.detect === false ? [] : [enrichment.stage],
     });
     closers.push(() => pipeline.close());
     // The audit trail: records are durable in audit.jsonl at once and stored as events through the pipeline.
@@ -135,6 +141,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     auditShipper.start();
     closers.push(() => auditShipper.close()); // before the pipeline closes, so the last records are stored
     const loginGuard = new LoginGuard({ policy: lockoutPolicy(config.login), dataDir: config.data_dir, clock, audit });
+    const ingest = options.ingest ?? pipeline;
 
     const alerts = new AlertManager({ dataDir: config.data_dir, clock, suppressionWindowMs: config.alerts.suppression_window_minutes * 60_000 });
     const incidents = new IncidentTracker({
@@ -198,7 +205,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.splice(1, 0, () => models.close());
     telemetry.watchDetectionState(() => [...rules.state(), ...models.state()]);
     const detect = new DetectStage({ detectors: [rules, models, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock });
-    pipeline.onStored((events) => void detect.process(events));
+    if (options.detect !== false) pipeline.onStored((events) => void detect.process(events));
 
     const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
     pipeline.onStored((events) => hosts.observe(events));
@@ -222,6 +229,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     const api = await buildApi({
       hosts,
       pipeline,
+      ...(options.ingest ? { ingest: options.ingest } : {}),
       store,
       credentials,
       alerts,
@@ -269,7 +277,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           idleTimeoutMs: config.syslog.idle_timeout_ms,
           ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
         },
-        pipeline,
+        ingest,
       );
       closers.push(() => syslog!.close());
       const receiver = syslog;
@@ -278,7 +286,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
 
     let host: HostCollectors | undefined;
     if (config.collect.enabled) {
-      host = await startHostCollectors(config.collect, { ingest: pipeline, dataDir: config.data_dir, clock, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes });
+      host = await startHostCollectors(config.collect, { ingest, dataDir: config.data_dir, clock, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes });
       closers.push(() => host!.close());
       health.push(...host.collectors);
     }
@@ -290,7 +298,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       if (targets.length > 0) {
         files = await startFileTail(
           { targets, statePath: join(config.data_dir, 'file-offsets.json'), pollMs: config.files.poll_ms, startAt: config.files.start_at, maxLineBytes: config.ingest.max_line_bytes },
-          pipeline,
+          ingest,
         );
         closers.push(() => files!.close());
       }

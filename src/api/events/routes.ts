@@ -69,8 +69,13 @@ function ingestResponse(result: IngestResult): object {
 }
 
 export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
-  const { pipeline, store, clock } = deps;
+  registerEventIngestRoute(app, deps);
+  registerEventSearchRoutes(app, deps);
+}
 
+/** POST /api/v1/events alone: what a bus deployment's ingest role serves (src/pipeline/roles.ts). */
+export function registerEventIngestRoute(app: FastifyInstance, deps: Pick<EventRoutesDeps, 'pipeline'>): void {
+  const { pipeline } = deps;
   app.post<{ Querystring: { format?: string; host?: string } }>(
     '/api/v1/events',
     {
@@ -112,7 +117,10 @@ export function registerEventRoutes(app: FastifyInstance, deps: EventRoutesDeps)
       return ingestResponse(result);
     },
   );
+}
 
+function registerEventSearchRoutes(app: FastifyInstance, deps: EventRoutesDeps): void {
+  const { store, clock } = deps;
   app.get<{ Querystring: TimeQuery & { limit?: string; cursor?: string; format?: string; fields?: string } }>(
     '/api/v1/events',
     {

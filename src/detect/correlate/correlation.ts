@@ -135,6 +135,19 @@ export class SigmaCorrelation {
     return true;
   }
 
+  /** The input's group (its group-by values joined), or undefined when it lacks one: where its window lives. */
+  groupKey(input: CorrelationInput): string | undefined {
+    const ref = this.refs[input.ref];
+    if (!ref) return undefined;
+    const values: string[] = [];
+    for (const read of ref.group) {
+      const v = read(input.doc);
+      if (v === undefined || v === '') return undefined;
+      values.push(v);
+    }
+    return values.join('\u0000');
+  }
+
   /** Adds one matching event; returns a detection when the condition now holds for its group. */
   offer(input: CorrelationInput): CorrelationFire | undefined {
     const ref = this.refs[input.ref];

@@ -147,17 +147,30 @@ export class ImpossibleTravel {
     this.groups = new GroupStore(limits.maxGroups);
   }
 
-  offer(input: CorrelationInput): CorrelationFire | undefined {
+  /** The group an input belongs to (its `group-by` values), or undefined when one is missing. */
+  private groupValues(input: CorrelationInput): string[] | undefined {
     const binding = this.refs[input.ref];
     if (!binding) return undefined;
     const values: string[] = [];
     for (const read of binding.group) {
       const v = read(input.doc);
-      if (v === undefined || v === '') {
-        this.ungrouped++;
-        return undefined;
-      }
+      if (v === undefined || v === '') return undefined;
       values.push(v);
+    }
+    return values;
+  }
+
+  /** The key a bus deployment partitions this rule's inputs by (see RuleEngine's router). */
+  groupKey(input: CorrelationInput): string | undefined {
+    return this.groupValues(input)?.join('\u0000');
+  }
+
+  offer(input: CorrelationInput): CorrelationFire | undefined {
+    if (!this.refs[input.ref]) return undefined;
+    const values = this.groupValues(input);
+    if (!values) {
+      this.ungrouped++;
+      return undefined;
     }
     const place = placeOf(input.doc);
     if (!place) {

@@ -50,6 +50,18 @@ export class RateSpike {
     this.baselineSteps = Math.max(1, Math.ceil(model.baselineMs / this.step));
   }
 
+  /** The input's group (its group-by values joined), or undefined when it lacks one: where its window lives. */
+  groupKey(input: CorrelationInput): string | undefined {
+    const binding = this.refs[input.ref === 1 ? 1 : 0];
+    const values: string[] = [];
+    for (const read of binding.group) {
+      const v = read(input.doc);
+      if (v === undefined || v === '') return undefined;
+      values.push(v);
+    }
+    return values.join('\u0000');
+  }
+
   /** ref 0: an event of the `total` rule; ref 1: of the `matching` rule (an event may come as both). */
   offer(input: CorrelationInput): CorrelationFire | undefined {
     const binding = this.refs[input.ref === 1 ? 1 : 0];

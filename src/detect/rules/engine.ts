@@ -102,6 +102,16 @@ export interface EngineStats {
 
 const SWEEP_EVERY = 4096;
 
+/**
+ * Where correlation inputs go when events are partitioned over several processes (src/bus): a correlation's windows
+ * live in the partition of its group-by key, so an input whose group belongs to another partition is sent there
+ * and offered again on arrival (`offerForwarded`). Absent in single-process mode, where every group is local.
+ */
+export interface CorrelationRouter {
+  /** True to offer the input here; false when it was taken to be forwarded (copy what is kept: `input` is reused). */
+  route(rule: string, groupKey: string, input: CorrelationInput): boolean;
+}
+
 export class RuleEngine implements Detector {
   readonly name = 'rules';
   private set: RuleSet;
@@ -117,6 +127,7 @@ export class RuleEngine implements Detector {
   private readonly limits: WindowLimits;
   private readonly clock: Clock;
   private closed = false;
+  private router: CorrelationRouter | undefined;
 
   private constructor(
     private readonly dirs: string[],
@@ -278,6 +289,23 @@ export class RuleEngine implements Detector {
 
   // --- the stream ----------------------------------------------------------------------------------------
 
+  /** Sends correlation inputs whose group lives elsewhere to `router` (undefined: keep every group here). */
+  setRouter(router: CorrelationRouter | undefined): void {
+    this.router = router;
+  }
+
+  /** Offers an input forwarded by another partition's engine to correlation `rule`; answers what that raises. */
+  offerForwarded(rule: string, input: CorrelationInput): Detection[] {
+    const target = this.set.byKey.get(rule);
+    const out: Detection[] = [];
+    if (!target?.detector) return out;
+    const time = input.time;
+    if (time > this.newest) this.newest = time;
+    this.offerTo(target, input, out);
+    this.counters.detections += out.length;
+    return out;
+  }
+
   process(events: readonly EcsEvent[]): Detection[] {
     const out: Detection[] = [];
     const set = this.set;
@@ -352,18 +380,27 @@ export class RuleEngine implements Detector {
     for (const { target, ref } of rule.listeners) {
       if (this.disabled.size > 0 && this.disabled.has(target.key)) continue;
       input.ref = ref; // detectors read the input during offer() and keep none of it
-      const fire = target.detector!.offer(input);
-      if (!fire) continue;
-      this.hits.set(target.key, (this.hits.get(target.key) ?? 0) + 1);
-      if (target.emits || this.options.emitSilent) out.push(this.correlationDetection(target, fire));
-      if (target.listeners.length > 0) {
-        // A chained correlation sees this one's detection as an event carrying the group values.
-        const doc: Record<string, unknown> = { '@timestamp': fire.timestamp, event: { id: fire.evidence[fire.evidence.length - 1] ?? '' } };
-        const model = target.model;
-        if (model.kind === 'correlation') model.groupBy.forEach((name, i) => (doc[name] = Object.values(fire.group)[i]));
-        Object.assign(doc, fire.group);
-        this.feed(target, { ref: 0, time: fire.time, timestamp: fire.timestamp, id: fire.evidence[fire.evidence.length - 1] ?? '', doc }, out);
+      if (this.router) {
+        const key = target.detector!.groupKey(input);
+        if (key !== undefined && !this.router.route(target.key, key, input)) continue;
       }
+      this.offerTo(target, input, out);
+    }
+  }
+
+  private offerTo(target: RuleEntry, input: CorrelationInput, out: Detection[]): void {
+    if (this.disabled.size > 0 && this.disabled.has(target.key)) return;
+    const fire = target.detector!.offer(input);
+    if (!fire) return;
+    this.hits.set(target.key, (this.hits.get(target.key) ?? 0) + 1);
+    if (target.emits || this.options.emitSilent) out.push(this.correlationDetection(target, fire));
+    if (target.listeners.length > 0) {
+      // A chained correlation sees this one's detection as an event carrying the group values.
+      const doc: Record<string, unknown> = { '@timestamp': fire.timestamp, event: { id: fire.evidence[fire.evidence.length - 1] ?? '' } };
+      const model = target.model;
+      if (model.kind === 'correlation') model.groupBy.forEach((name, i) => (doc[name] = Object.values(fire.group)[i]));
+      Object.assign(doc, fire.group);
+      this.feed(target, { ref: 0, time: fire.time, timestamp: fire.timestamp, id: fire.evidence[fire.evidence.length - 1] ?? '', doc }, out);
     }
   }
 
