@@ -7,17 +7,16 @@
 // Also reported: the server's own vigil_detection_latency_seconds histogram (arrival → detection).
 // Run: node --import tsx bench/latency.ts [--rate 10000] [--seconds 20] [--runs 3] [--json]; with
 // BENCH_SERVER_PROF=DIR the server writes a CPU profile there (node --cpu-prof), to see where its time goes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { freePort } from '../src/testing/process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, startVigilProcess } from '../src/testing/process.js';
 import { datasetsRoot, median } from './datasets.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
 /** Share of the traffic sent as syslog (sshd); the rest is access lines over HTTP. */
 const SYSLOG_SHARE = 0.2;
 /** Web attacks (alternately SQL injection and XSS) and brute-force bursts per second. */
@@ -58,26 +57,10 @@ async function startServer(dataDir: string, token: string): Promise<{ child: Chi
   const config = join(dataDir, 'vigil.yaml');
   writeFileSync(config, 'files:\n  enabled: false\n');
   // From the sources (as the other benchmarks run), so that a stale build is never what is measured.
-  const args = [...(process.env.BENCH_SERVER_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_PROF}`] : []), '--import', 'tsx', join(REPO, 'src/cli/main.ts'), 'start', '--host', '127.0.0.1', '--port', String(port), '--syslog-port', String(syslogPort), '--data-dir', dataDir, '--config', config, '--no-collect'];
-  const child = spawn(process.execPath, args, { cwd: REPO, env: { ...process.env, VIGIL_ADMIN_TOKEN: token, VIGIL_ADMIN_PASSWORD: token }, stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`vigil did not start within 60 s:\n${out}`)), 60_000);
-    const onData = (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /Vigil is running on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, syslogPort });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`vigil exited with ${code}:\n${out}`));
-    });
-  });
+  const args = ['--host', '127.0.0.1', '--port', String(port), '--syslog-port', String(syslogPort), '--data-dir', dataDir, '--config', config, '--no-collect'];
+  const prof = process.env.BENCH_SERVER_PROF ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_SERVER_PROF}` } : {};
+  const server = await startVigilProcess(args, { VIGIL_ADMIN_TOKEN: token, VIGIL_ADMIN_PASSWORD: token, ...prof });
+  return { child: server.child, url: server.url, syslogPort };
 }
 
 function stopServer(child: ChildProcess): Promise<void> {

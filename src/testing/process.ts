@@ -42,39 +42,26 @@ export interface ProcessLimits {
 
 /** Starts `vigil start ARGS…` and resolves with its URL once it says it is running. */
 export function startVigilProcess(args: string[], env: NodeJS.ProcessEnv = {}, limits: ProcessLimits = {}): Promise<ServerProcess> {
-  return new Promise((resolve, reject) => {
-    const argv = [process.execPath, '--import', 'tsx', MAIN, 'start', ...args];
-    const [command, commandArgs] =
-      limits.fileSizeKiB === undefined ? [argv[0]!, argv.slice(1)] : ['bash', ['-c', `trap '' XFSZ; ulimit -f ${Math.floor(limits.fileSizeKiB)} && exec "$@"`, 'bash', ...argv]];
-    const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`vigil did not start within 60 s:\n${out}`)), 60_000);
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      const m = /Vigil is running on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, url: m[1]!, output: () => out });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`vigil exited with ${code} before it was running:\n${out}`));
-    });
-  });
+  const argv = [process.execPath, '--import', 'tsx', MAIN, 'start', ...args];
+  const [command, commandArgs] =
+    limits.fileSizeKiB === undefined ? [argv[0]!, argv.slice(1)] : ['bash', ['-c', `trap '' XFSZ; ulimit -f ${Math.floor(limits.fileSizeKiB)} && exec "$@"`, 'bash', ...argv]];
+  return startUntil(command, commandArgs, env, /Vigil is running on (\S+)/, 'vigil');
 }
 
 /** Starts `vigil agent ARGS…` and resolves once it says it is running. */
 export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  return startUntil(process.execPath, ['--import', 'tsx', MAIN, 'agent', ...args], env, /Vigil agent is running: shipping to (\S+)/, 'the agent');
+}
+
+/** Spawns a process and resolves once its output matches `running` (whose first group is the URL). */
+function startUntil(command: string, args: string[], env: NodeJS.ProcessEnv, running: RegExp, name: string): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'agent', ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`the agent did not start within 60 s:\n${out}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 60 s:\n${out}`)), 60_000);
     const onData = (c: Buffer) => {
       out += c.toString();
-      const m = /Vigil agent is running: shipping to (\S+)/.exec(out);
+      const m = running.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ child, url: m[1]!, output: () => out });
@@ -84,7 +71,7 @@ export function startAgentProcess(args: string[], env: NodeJS.ProcessEnv = {}): 
     child.stderr!.on('data', onData);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`the agent exited with ${code} before it was running:\n${out}`));
+      reject(new Error(`${name} exited with ${code} before it was running:\n${out}`));
     });
   });
 }

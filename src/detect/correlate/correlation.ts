@@ -4,7 +4,7 @@
 // the last `timespan` before the newest event of that group. When the condition holds the correlation fires once
 // and the group's window starts over, so one burst gives one detection, not one per further event.
 import type { CompareOp, CorrelationModel } from '../rules/model.js';
-import { GroupStore } from './group-store.js';
+import { GroupStore, groupKeyOf, readGroup, type GroupReader } from './group-store.js';
 
 /** An event (or an inner correlation's detection) offered to a correlation. */
 export interface CorrelationInput {
@@ -19,7 +19,7 @@ export interface CorrelationInput {
 /** How to read one referenced rule's events: its group-by values and the condition field. */
 export interface RefBinding {
   name: string;
-  group: ((doc: Record<string, unknown>) => string | undefined)[];
+  group: GroupReader[];
   value?: (doc: Record<string, unknown>) => unknown;
 }
 
@@ -139,29 +139,20 @@ export class SigmaCorrelation {
   groupKey(input: CorrelationInput): string | undefined {
     const ref = this.refs[input.ref];
     if (!ref) return undefined;
-    const values: string[] = [];
-    for (const read of ref.group) {
-      const v = read(input.doc);
-      if (v === undefined || v === '') return undefined;
-      values.push(v);
-    }
-    return values.join('\u0000');
+    const values = readGroup(ref.group, input.doc);
+    return values && groupKeyOf(values);
   }
 
   /** Adds one matching event; returns a detection when the condition now holds for its group. */
   offer(input: CorrelationInput): CorrelationFire | undefined {
     const ref = this.refs[input.ref];
     if (!ref) return undefined;
-    const values: string[] = [];
-    for (const read of ref.group) {
-      const v = read(input.doc);
-      if (v === undefined || v === '') {
-        this.ungrouped++;
-        return undefined;
-      }
-      values.push(v);
+    const values = readGroup(ref.group, input.doc);
+    if (!values) {
+      this.ungrouped++;
+      return undefined;
     }
-    const key = values.join('\u0000');
+    const key = groupKeyOf(values);
     const n = this.model.rules.length;
     const state = this.groups.touch(key, () => ({ entries: [], head: 0, newest: -Infinity, distinct: new Map(), sum: 0, latest: new Array(n), chains: new Array(n + 1) }));
     const span = this.model.timespanMs;

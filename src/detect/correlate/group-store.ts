@@ -2,6 +2,25 @@
 // first (a Map keeps insertion order, and touching a group moves it to the end). Evictions are counted so that an
 // operator can see when the cap is too small for the traffic.
 
+/** Reads one group-by value of an event's document. */
+export type GroupReader = (doc: Record<string, unknown>) => string | undefined;
+
+/** An event's group-by values, or undefined when one is missing or empty: such an event belongs to no group. */
+export function readGroup(readers: readonly GroupReader[], doc: Record<string, unknown>): string[] | undefined {
+  const values: string[] = [];
+  for (const read of readers) {
+    const v = read(doc);
+    if (v === undefined || v === '') return undefined;
+    values.push(v);
+  }
+  return values;
+}
+
+/** The key a group's state is kept under, and a bus deployment partitions by. */
+export function groupKeyOf(values: readonly string[]): string {
+  return values.join('\u0000');
+}
+
 export class GroupStore<S> {
   private readonly groups = new Map<string, S>();
   /** The most recently touched key and its state: touching it again needs no reordering (runs of one source). */

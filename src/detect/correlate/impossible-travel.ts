@@ -6,7 +6,7 @@
 // detection's distance is one the user must at least have covered. Private and unplaced addresses are not compared.
 import { COUNTRY_CENTROIDS } from './country-centroids.js';
 import type { CorrelationFire, CorrelationInput, WindowLimits } from './correlation.js';
-import { GroupStore } from './group-store.js';
+import { GroupStore, groupKeyOf, readGroup, type GroupReader } from './group-store.js';
 import type { TravelModel } from '../rules/model.js';
 
 /** Logins kept per group: the newest, which are the ones a new login is compared with. */
@@ -40,7 +40,7 @@ interface TravelState {
 }
 
 export interface TravelBinding {
-  group: ((doc: Record<string, unknown>) => string | undefined)[];
+  group: GroupReader[];
 }
 
 /** Great-circle distance in km (haversine). */
@@ -147,27 +147,17 @@ export class ImpossibleTravel {
     this.groups = new GroupStore(limits.maxGroups);
   }
 
-  /** The group an input belongs to (its `group-by` values), or undefined when one is missing. */
-  private groupValues(input: CorrelationInput): string[] | undefined {
-    const binding = this.refs[input.ref];
-    if (!binding) return undefined;
-    const values: string[] = [];
-    for (const read of binding.group) {
-      const v = read(input.doc);
-      if (v === undefined || v === '') return undefined;
-      values.push(v);
-    }
-    return values;
-  }
-
   /** The key a bus deployment partitions this rule's inputs by (see RuleEngine's router). */
   groupKey(input: CorrelationInput): string | undefined {
-    return this.groupValues(input)?.join('\u0000');
+    const binding = this.refs[input.ref];
+    const values = binding && readGroup(binding.group, input.doc);
+    return values && groupKeyOf(values);
   }
 
   offer(input: CorrelationInput): CorrelationFire | undefined {
-    if (!this.refs[input.ref]) return undefined;
-    const values = this.groupValues(input);
+    const binding = this.refs[input.ref];
+    if (!binding) return undefined;
+    const values = readGroup(binding.group, input.doc);
     if (!values) {
       this.ungrouped++;
       return undefined;
@@ -178,7 +168,7 @@ export class ImpossibleTravel {
       return undefined;
     }
     const m = this.model;
-    const state = this.groups.touch(values.join('\u0000'), () => ({ logins: [], newest: -Infinity }));
+    const state = this.groups.touch(groupKeyOf(values), () => ({ logins: [], newest: -Infinity }));
     const t = input.time;
     if (t > state.newest) state.newest = t;
     const horizon = state.newest - m.timespanMs;

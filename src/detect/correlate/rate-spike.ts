@@ -4,7 +4,7 @@
 // Counts are kept in sub-windows of timespan/10 (so memory per group is fixed); both windows slide by one
 // sub-window, a tenth of the timespan.
 import type { BaselineModel } from '../rules/model.js';
-import { GroupStore } from './group-store.js';
+import { GroupStore, groupKeyOf, readGroup, type GroupReader } from './group-store.js';
 import type { CorrelationFire, CorrelationInput, WindowLimits } from './correlation.js';
 
 const STEPS = 10;
@@ -29,7 +29,7 @@ interface SpikeState {
 }
 
 export interface RateSpikeBinding {
-  group: ((doc: Record<string, unknown>) => string | undefined)[];
+  group: GroupReader[];
 }
 
 export class RateSpike {
@@ -53,28 +53,19 @@ export class RateSpike {
   /** The input's group (its group-by values joined), or undefined when it lacks one: where its window lives. */
   groupKey(input: CorrelationInput): string | undefined {
     const binding = this.refs[input.ref === 1 ? 1 : 0];
-    const values: string[] = [];
-    for (const read of binding.group) {
-      const v = read(input.doc);
-      if (v === undefined || v === '') return undefined;
-      values.push(v);
-    }
-    return values.join('\u0000');
+    const values = readGroup(binding.group, input.doc);
+    return values && groupKeyOf(values);
   }
 
   /** ref 0: an event of the `total` rule; ref 1: of the `matching` rule (an event may come as both). */
   offer(input: CorrelationInput): CorrelationFire | undefined {
     const binding = this.refs[input.ref === 1 ? 1 : 0];
-    const values: string[] = [];
-    for (const read of binding.group) {
-      const v = read(input.doc);
-      if (v === undefined || v === '') {
-        this.ungrouped++;
-        return undefined;
-      }
-      values.push(v);
+    const values = readGroup(binding.group, input.doc);
+    if (!values) {
+      this.ungrouped++;
+      return undefined;
     }
-    const key = values.join('\u0000');
+    const key = groupKeyOf(values);
     const state = this.groups.touch(key, () => ({ buckets: [], newest: -Infinity, quietUntil: -Infinity, sumsAt: NaN, curTotal: 0, curMatching: 0, baseTotal: 0, baseMatching: 0 }));
     const index = Math.floor(input.time / this.step);
     const newestIndex = Math.floor(Math.max(state.newest, input.time) / this.step);

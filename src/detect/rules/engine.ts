@@ -15,7 +15,8 @@ import { DEFAULT_MAPPING, describeLogsource, extendMapping, type MappingExtensio
 import type { RuleModel, SigmaRuleModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
 import { webDetectors } from '../web/index.js';
-import { buildRuleSet, fingerprint, type DispatchGroup, type LoadReport, type RuleEntry, type RuleKind, type RuleSet } from './ruleset.js';
+import { buildRuleSet, fingerprint, type DispatchGroup, type LoadReport, type RuleEntry, type RuleSet } from './ruleset.js';
+import type { RuleInfo } from './info.js';
 
 type RulesConfig = Config['rules'];
 
@@ -61,25 +62,6 @@ export function ruleEngineOptions(config: RulesConfig, extra: Partial<RuleEngine
   return options;
 }
 
-/** One rule as the API lists it. */
-export interface RuleInfo {
-  id: string;
-  title: string;
-  kind: RuleKind;
-  level: Severity;
-  status?: string;
-  author?: string;
-  path: string;
-  line: number;
-  logsource?: string;
-  enabled: boolean;
-  /** Matches since start (a Sigma rule: matching events; a correlation: detections). */
-  hits: number;
-  /** Why it cannot match here, when it cannot. */
-  inactive?: string;
-  /** True when it only feeds correlations (no detection of its own). */
-  silent: boolean;
-}
 
 export interface EngineStats {
   events: number;
@@ -466,3 +448,5 @@ function entityOf(event: EcsEvent): { field: string; value: string } | undefined
   for (const [field, value] of candidates) if (typeof value === 'string' && value !== '') return { field, value };
   return undefined;
 }
+
+export type { RuleInfo } from './info.js';

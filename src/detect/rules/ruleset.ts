@@ -10,6 +10,7 @@ import { describeLogsource, resolveField } from './mapping.js';
 import { accessor, EvalContext, FieldTable } from './match.js';
 import type { BaselineModel, CorrelationModel, RuleModel, RuleProblem, SigmaRuleModel, TravelModel } from './model.js';
 import type { ExtensionRegistry } from './modifiers.js';
+import type { RuleKind } from './info.js';
 
 export interface RuleSetOptions {
   mapping: SigmaMapping;
@@ -21,8 +22,6 @@ export interface RuleSetOptions {
 /** A detector that takes matches of referenced rules: a Sigma correlation, a rate_spike or an impossible_travel. */
 export type Stateful = SigmaCorrelation | RateSpike | ImpossibleTravel;
 
-/** What kind of rule an entry is: a Sigma rule, a Sigma correlation, or one of Vigil's own detectors. */
-export type RuleKind = 'sigma' | 'correlation' | 'baseline' | 'travel';
 
 export interface RuleEntry {
   /** Stable id: the rule's `id`, else its `name`, else file:line. */

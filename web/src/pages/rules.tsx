@@ -10,24 +10,11 @@ import type { Histogram, Me, Top } from '../lib/types.js';
 import { Chart } from '../components/chart.js';
 import { Empty, Failure, Link, Loading, Panel, SeverityBadge } from '../components/ui.js';
 import { canTriage } from './alerts.js';
+import type { RuleInfo } from '../../../src/detect/rules/info.js';
 
 /** One rule as GET /api/v1/rules lists it (RuleInfo in src/detect/rules/engine.ts); GET /api/v1/rules/:id adds `text`. */
-export interface Rule {
-  id: string;
-  title: string;
-  kind: 'sigma' | 'correlation' | 'baseline';
-  level: string;
-  status?: string;
-  author?: string;
-  path: string;
-  line: number;
-  logsource?: string;
-  enabled: boolean;
-  hits: number;
-  inactive?: string;
-  silent: boolean;
-  text?: string | null;
-}
+/** A rule as the API lists it; its detail adds the rule's text. */
+export type Rule = RuleInfo & { text?: string | null };
 
 interface TestAnswer {
   rules: Rule[];
