@@ -223,7 +223,8 @@ describe('a web request detector', () => {
 
   test('drift: when live scores move away from training (PSI over the threshold) the model retrains', async () => {
     const logs: string[] = [];
-    const models = webModels(dataDir(), new ManualClock(T0), {}, logs);
+    const clock = new ManualClock(T0);
+    const models = webModels(dataDir(), clock, {}, logs);
     const traffic = new Traffic(7);
     models.process(traffic.normal(250));
     await models.idle();
@@ -240,6 +241,16 @@ describe('a web request detector', () => {
     assert.equal(latest.reason, 'drift');
     assert.equal(versions.length, 2);
     assert.match(logs.join('\n'), /retraining: live scores drifted \(PSI \d/);
+
+    // Still drifted soon after: no new version each window; ten minutes on, one more.
+    models.process(traffic.normal(300, 100));
+    await models.idle();
+    assert.ok((models.get('web').drift as { psi: number }).psi > 0.25);
+    assert.equal((models.get('web').versions as unknown[]).length, 2, 'no retraining within the cooldown');
+    clock.advance(10 * 60_000);
+    models.process(traffic.normal(300, 1000));
+    await models.idle();
+    assert.equal((models.get('web').versions as unknown[]).length, 3, 'drift retrains again after the cooldown');
   });
 
   test('the cron schedule retrains when the injected clock reaches it', async () => {

@@ -17,6 +17,12 @@ import { percentileOf, prepare } from './models/profile.js';
 import type { ModelRegistry } from './models/registry.js';
 import type { DetectorSpec } from './presets.js';
 
+/**
+ * Drift retrains a model at most this often. Until the training window has filled with the new traffic, a model
+ * trained again sees the same drift: at 10,000 events/s it retrained every second, a new version each time (bench/stream.ts).
+ */
+const DRIFT_COOLDOWN_MS = 10 * 60_000;
+
 /** Anomalies kept for the models API. */
 const RECENT = 50;
 /** Features named in an explanation. */
@@ -108,6 +114,8 @@ export class ModelDetector implements Detector {
   readonly spec: DetectorSpec;
   private readonly registry: ModelRegistry;
   private readonly clock: Clock;
+  /** When drift last started a retraining (clock ms). */
+  private lastDriftRetrain = -Infinity;
   private readonly log: (message: string) => void;
   private readonly exclusions = new ExclusionIndex();
   private readonly extractor: Extractor;
@@ -265,7 +273,9 @@ export class ModelDetector implements Detector {
     this.lastPsi = psi(meta.histogram.expected, counts);
     this.liveCounts = [];
     this.liveTotal = 0;
-    if (this.lastPsi > this.spec.psiThreshold && this.training === undefined) {
+    const now = this.clock.now();
+    if (this.lastPsi > this.spec.psiThreshold && this.training === undefined && now - this.lastDriftRetrain >= DRIFT_COOLDOWN_MS) {
+      this.lastDriftRetrain = now;
       this.background('drift', `live scores drifted (PSI ${this.lastPsi.toFixed(3)} > ${this.spec.psiThreshold})`);
     }
   }
