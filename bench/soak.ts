@@ -88,6 +88,8 @@ interface Sample {
   t: number;
   rss: number;
   heap: number;
+  /** DuckDB's buffer pool. */
+  storeMemory: number;
   /** Cumulative detection latency histogram: upper bound (s) → count. */
   latency: Map<number, number>;
   droppedUnintended: number;
@@ -108,6 +110,7 @@ function parseMetrics(text: string, t: number): Sample {
     t,
     rss: value(/^vigil_process_resident_memory_bytes (\d+)$/m),
     heap: value(/^vigil_nodejs_heap_size_used_bytes (\d+)$/m),
+    storeMemory: value(/^vigil_store_memory_bytes (\d+)$/m),
     latency,
     droppedUnintended,
     stored: value(/^vigil_events_stored_total (\d+)$/m),
@@ -218,7 +221,7 @@ try {
       try {
         const s = await scrape();
         samples.push(s);
-        log(`${((s.t - started) / 1000).toFixed(0).padStart(5)} s  sent ${(sentSyslog + sentHttp).toLocaleString('en-US')}  stored ${s.stored.toLocaleString('en-US')}  queue ${s.queue}  rss ${(s.rss / 1e6).toFixed(0)} MB  heap ${(s.heap / 1e6).toFixed(0)} MB  tcp waiting ${(syslog!.writableLength / 1e6).toFixed(1)} MB  http batches waiting ${httpQueue.length}`);
+        log(`${((s.t - started) / 1000).toFixed(0).padStart(5)} s  sent ${(sentSyslog + sentHttp).toLocaleString('en-US')}  stored ${s.stored.toLocaleString('en-US')}  queue ${s.queue}  rss ${(s.rss / 1e6).toFixed(0)} MB  heap ${(s.heap / 1e6).toFixed(0)} MB  store ${(s.storeMemory / 1e6).toFixed(0)} MB  tcp waiting ${(syslog!.writableLength / 1e6).toFixed(1)} MB  http batches waiting ${httpQueue.length}`);
       } catch (err) {
         log(`metrics: ${err instanceof Error ? err.message : String(err)}`);
       }

@@ -71,6 +71,8 @@ export interface RetentionPolicy {
 export interface StoreStats {
   events: number;
   bytes: number;
+  /** Memory the engine holds in this process (an embedded engine's buffer pool), when it has any. */
+  memoryBytes?: number;
 }
 
 export interface AppendOptions {

@@ -261,6 +261,8 @@ describe('search', () => {
     assert.match(text, /vigil_events_stored_total \d+/);
     assert.match(text, /vigil_events_failed_total\{input="http",reason="[^"]+"\} 1/);
     assert.match(text, /vigil_queue_depth\{stage="store"\} 0/);
+    const pool = /^vigil_store_memory_bytes (\d+)$/m.exec(text);
+    assert.ok(pool && Number(pool[1]) > 0, 'DuckDB\'s buffer pool is reported');
   });
 });
 

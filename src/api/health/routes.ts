@@ -73,6 +73,7 @@ export function registerHealthRoutes(app: FastifyInstance, deps: HealthDeps): vo
     if (stats) {
       text += `# HELP vigil_store_events Events in the store.\n# TYPE vigil_store_events gauge\nvigil_store_events ${stats.events}\n`;
       text += `# HELP vigil_store_bytes Size of the store on disk.\n# TYPE vigil_store_bytes gauge\nvigil_store_bytes ${stats.bytes}\n`;
+      if (stats.memoryBytes !== undefined) text += `# HELP vigil_store_memory_bytes Memory the embedded store holds in this process (its buffer pool).\n# TYPE vigil_store_memory_bytes gauge\nvigil_store_memory_bytes ${stats.memoryBytes}\n`;
     }
     return reply.header('content-type', 'text/plain; version=0.0.4; charset=utf-8').send(text);
   });

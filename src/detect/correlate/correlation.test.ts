@@ -115,6 +115,38 @@ describe('Sigma correlations', () => {
     assert.equal(percentile([1, 2, 3, 4], 50), 2);
   });
 
+  test('a long, wrapping window keeps its count, sum, distinct values and last evidence exact as events expire', async () => {
+    // 1 event a second for 100 s in a 30 s window (both ends in): the queue wraps many times and never holds 32.
+    const count = await engineWith(correlation('    type: event_count\n    rules: [failed]\n    group-by: [source.ip]\n    timespan: 30s\n    condition:\n        gte: 32'));
+    const events = Array.from({ length: 100 }, (_, s) => ssh(s, 'failure', 'x'));
+    assert.deepEqual(count.process(events), []);
+    // A burst at 100 s: the window [70, 100] holds 30 + 2 at the burst's second event.
+    const burst = Array.from({ length: 10 }, () => ssh(100, 'failure', 'x'));
+    const fired = count.process(burst);
+    assert.equal(fired.length, 1);
+    assert.match(fired[0]!.reason, /: 32 events within 30s/);
+    // The evidence is the newest 20 of the window, oldest first.
+    const ids = [...events, ...burst].map((e) => e.event!.id as string);
+    assert.deepEqual(fired[0]!.evidence, ids.slice(82, 102));
+
+    const sum = await engineWith(correlation('    type: value_sum\n    rules: [failed]\n    group-by: [source.ip]\n    timespan: 10s\n    condition:\n        field: http.response.body.bytes\n        gte: 1000'));
+    const bytes = (s: number, n: number) => ssh(s, 'failure', 'x', 'u', { http: { response: { body: { bytes: n } } } });
+    // 90 bytes a second: at most 11 × 90 within 10 s, however long it runs, if old values leave the sum.
+    assert.deepEqual(sum.process(Array.from({ length: 200 }, (_, s) => bytes(s, 90))), []);
+    assert.equal(sum.process([bytes(200, 110)]).length, 1); // 190…199 s: 10 × 90, + 110
+
+    const distinct = await engineWith(correlation('    type: value_count\n    rules: [failed]\n    group-by: [source.ip]\n    timespan: 10s\n    condition:\n        field: user.name\n        gte: 12'));
+    // A new user name a second: at most 11 distinct in any 10 s window, so it never fires while old names leave.
+    assert.deepEqual(distinct.process(Array.from({ length: 100 }, (_, s) => ssh(s, 'failure', 'x', `user${s}`))), []);
+    assert.equal(distinct.process([ssh(99, 'failure', 'x', 'extra')]).length, 1); // 89…99 s: 11 names + 1
+  });
+
+  test('a window holds at most max_events_per_group events; the oldest leave first and are counted', async () => {
+    const engine = await engineWith(correlation('    type: event_count\n    rules: [failed]\n    group-by: [source.ip]\n    timespan: 1h\n    condition:\n        gte: 6'), { limits: { maxEventsPerGroup: 5 } });
+    assert.deepEqual(engine.process(Array.from({ length: 20 }, (_, s) => ssh(s, 'failure', 'x'))), []);
+    assert.equal(engine.stats().truncated, 15);
+  });
+
   test('aliases read different fields of different rules as one group', async () => {
     const yaml = `title: corr\nid: corr-1\ncorrelation:\n    type: temporal\n    rules: [failed, good]\n    group-by: [who]\n    timespan: 5m\n    aliases:\n        who:\n            failed: user.name\n            good: user.target.name\n${BASE}`;
     const engine = await engineWith(yaml);

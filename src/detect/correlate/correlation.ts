@@ -49,8 +49,6 @@ export const DEFAULT_WINDOW_LIMITS: WindowLimits = { maxGroups: 10_000, maxEvent
 interface Entry {
   t: number;
   id: string;
-  v?: string;
-  x?: number;
 }
 
 interface Chain {
@@ -59,9 +57,86 @@ interface Chain {
   ids: string[];
 }
 
+/**
+ * A group's window, in arrival order, as a queue over growable typed arrays: one number a windowed event (its time,
+ * and its value where the type needs one), not an object and an id each. Only the last `maxEvidence` ids are kept,
+ * since a detection lists no more than those; a busy window of 1,000 events then costs 8–16 KB instead of ~100 KB.
+ */
+class Window {
+  times = new Float64Array(8);
+  /** value_sum, value_avg, value_percentile: each event's number. */
+  xs: Float64Array | undefined;
+  /** value_count: each event's value. */
+  vs: (string | undefined)[] | undefined;
+  head = 0;
+  length = 0;
+  /** The last ids pushed, a ring of `maxEvidence`; `pushed` counts every push. */
+  readonly recent: string[] = [];
+  pushed = 0;
+
+  constructor(numbers: boolean, values: boolean) {
+    if (numbers) this.xs = new Float64Array(8);
+    if (values) this.vs = new Array<string | undefined>(8);
+  }
+
+  private slot(i: number): number {
+    return (this.head + i) & (this.times.length - 1);
+  }
+
+  time(i: number): number {
+    return this.times[this.slot(i)]!;
+  }
+
+  x(i: number): number {
+    return this.xs![this.slot(i)]!;
+  }
+
+  push(t: number, id: string, x: number | undefined, v: string | undefined, maxEvidence: number): void {
+    if (this.length === this.times.length) this.grow();
+    const at = this.slot(this.length);
+    this.times[at] = t;
+    if (this.xs) this.xs[at] = x!;
+    if (this.vs) this.vs[at] = v;
+    this.length++;
+    this.recent[this.pushed % maxEvidence] = id;
+    this.pushed++;
+  }
+
+  value(i: number): string | undefined {
+    return this.vs![this.slot(i)];
+  }
+
+  /** Takes the oldest event out. */
+  shift(): void {
+    if (this.vs) this.vs[this.head] = undefined;
+    this.head = (this.head + 1) & (this.times.length - 1);
+    this.length--;
+  }
+
+  /** The ids of the newest `count` events (at most the ring's size), oldest first. */
+  evidence(count: number, maxEvidence: number): string[] {
+    const k = Math.min(count, maxEvidence, this.pushed);
+    const ids: string[] = [];
+    for (let i = this.pushed - k; i < this.pushed; i++) ids.push(this.recent[i % maxEvidence]!);
+    return ids;
+  }
+
+  /** Doubles the capacity (a power of two, so a slot is a mask), unrolling the queue to start at 0. */
+  private grow(): void {
+    const size = this.times.length;
+    const unroll = <A extends { length: number; [i: number]: unknown }>(from: A, to: A): A => {
+      for (let i = 0; i < this.length; i++) to[i] = from[(this.head + i) & (size - 1)];
+      return to;
+    };
+    this.times = unroll(this.times, new Float64Array(size * 2));
+    if (this.xs) this.xs = unroll(this.xs, new Float64Array(size * 2));
+    if (this.vs) this.vs = unroll(this.vs, new Array<string | undefined>(size * 2));
+    this.head = 0;
+  }
+}
+
 interface GroupState {
-  entries: Entry[];
-  head: number;
+  window: Window;
   newest: number;
   distinct: Map<string, number>;
   sum: number;
@@ -154,29 +229,29 @@ export class SigmaCorrelation {
     }
     const key = groupKeyOf(values);
     const n = this.model.rules.length;
-    const state = this.groups.touch(key, () => ({ entries: [], head: 0, newest: -Infinity, distinct: new Map(), sum: 0, latest: new Array(n), chains: new Array(n + 1) }));
+    const type = this.model.type;
+    const numbers = type === 'value_sum' || type === 'value_avg' || type === 'value_percentile' || type === 'value_median';
+    const state = this.groups.touch(key, () => ({ window: new Window(numbers, type === 'value_count'), newest: -Infinity, distinct: new Map(), sum: 0, latest: new Array(n), chains: new Array(n + 1) }));
     const span = this.model.timespanMs;
     const t = input.time;
     if (t > state.newest) state.newest = t;
     const horizon = state.newest - span;
     if (t < horizon) return undefined; // too late for any window of this group
-    const entry: Entry = { t, id: input.id };
-    const type = this.model.type;
+    let v: string | undefined;
+    let x: number | undefined;
     if (type === 'value_count') {
-      const v = ref.value ? text(ref.value(input.doc)) : undefined;
+      v = ref.value ? text(ref.value(input.doc)) : undefined;
       if (v === undefined) return undefined;
-      entry.v = v;
-    } else if (type === 'value_sum' || type === 'value_avg' || type === 'value_percentile' || type === 'value_median') {
-      const x = ref.value ? numeric(ref.value(input.doc)) : undefined;
+    } else if (numbers) {
+      x = ref.value ? numeric(ref.value(input.doc)) : undefined;
       if (x === undefined) return undefined;
-      entry.x = x;
     }
     let measured: number;
     // The evidence of a windowed type is only listed when the condition holds (listing it on every event would cost
     // the window's length each time).
     let evidence: string[] | undefined;
     if (type === 'temporal') {
-      state.latest[input.ref] = entry;
+      state.latest[input.ref] = { t, id: input.id };
       const live = state.latest.filter((e): e is Entry => e !== undefined && e.t >= horizon);
       measured = state.latest.reduce((c, e) => c + (e !== undefined && e.t >= horizon ? 1 : 0), 0);
       evidence = live.sort((a, b) => a.t - b.t).map((e) => e.id);
@@ -203,24 +278,21 @@ export class SigmaCorrelation {
         }
       }
     } else {
-      this.push(state, entry);
+      this.push(state, t, input.id, x, v);
       this.expire(state, horizon);
-      const live = state.entries.length - state.head;
+      const live = state.window.length;
       if (type === 'event_count') measured = live;
       else if (type === 'value_count') measured = state.distinct.size;
       else if (type === 'value_sum') measured = state.sum;
       else if (type === 'value_avg') measured = live > 0 ? state.sum / live : 0;
       else {
         const xs: number[] = [];
-        for (let i = state.head; i < state.entries.length; i++) xs.push(state.entries[i]!.x!);
+        for (let i = 0; i < live; i++) xs.push(state.window.x(i));
         measured = percentile(xs, type === 'value_median' ? 50 : (this.model.condition.percentile ?? 50));
       }
     }
     if (!this.holds(measured)) return undefined;
-    if (evidence === undefined) {
-      evidence = [];
-      for (let i = Math.max(state.head, state.entries.length - this.limits.maxEvidence); i < state.entries.length; i++) evidence.push(state.entries[i]!.id);
-    }
+    evidence ??= state.window.evidence(state.window.length, this.limits.maxEvidence);
     this.groups.delete(key);
     const group: Record<string, string> = {};
     this.model.groupBy.forEach((name, i) => (group[this.groupFields[i] ?? name] = values[i]!));
@@ -235,33 +307,30 @@ export class SigmaCorrelation {
     };
   }
 
-  private push(state: GroupState, entry: Entry): void {
-    state.entries.push(entry);
-    if (entry.v !== undefined) state.distinct.set(entry.v, (state.distinct.get(entry.v) ?? 0) + 1);
-    if (entry.x !== undefined) state.sum += entry.x;
-    if (state.entries.length - state.head > this.limits.maxEventsPerGroup) {
+  private push(state: GroupState, t: number, id: string, x: number | undefined, v: string | undefined): void {
+    state.window.push(t, id, x, v, this.limits.maxEvidence);
+    if (v !== undefined) state.distinct.set(v, (state.distinct.get(v) ?? 0) + 1);
+    if (x !== undefined) state.sum += x;
+    if (state.window.length > this.limits.maxEventsPerGroup) {
       this.drop(state);
       this.truncated++;
     }
   }
 
   private drop(state: GroupState): void {
-    const old = state.entries[state.head]!;
-    state.head++;
-    if (old.v !== undefined) {
-      const c = (state.distinct.get(old.v) ?? 1) - 1;
-      if (c <= 0) state.distinct.delete(old.v);
-      else state.distinct.set(old.v, c);
+    const w = state.window;
+    const v = w.vs ? w.value(0) : undefined;
+    if (v !== undefined) {
+      const c = (state.distinct.get(v) ?? 1) - 1;
+      if (c <= 0) state.distinct.delete(v);
+      else state.distinct.set(v, c);
     }
-    if (old.x !== undefined) state.sum -= old.x;
-    if (state.head > 64 && state.head * 2 > state.entries.length) {
-      state.entries = state.entries.slice(state.head);
-      state.head = 0;
-    }
+    if (w.xs) state.sum -= w.x(0);
+    w.shift();
   }
 
   private expire(state: GroupState, horizon: number): void {
-    while (state.head < state.entries.length && state.entries[state.head]!.t < horizon) this.drop(state);
+    while (state.window.length > 0 && state.window.time(0) < horizon) this.drop(state);
   }
 
   /** Drops groups with nothing inside the window that ends at `now` (event time). */

@@ -54,6 +54,8 @@ export interface ModelDetectorOptions {
   clock: Clock;
   /** Where background problems (failed scheduled training, fallbacks) are reported. */
   log?: (message: string) => void;
+  /** The index of rule-alerted events, shared by a process's detectors; default: the detector's own. */
+  exclusions?: ExclusionIndex;
 }
 
 export interface DetectorCounters {
@@ -117,7 +119,7 @@ export class ModelDetector implements Detector {
   /** When drift last started a retraining (clock ms). */
   private lastDriftRetrain = -Infinity;
   private readonly log: (message: string) => void;
-  private readonly exclusions = new ExclusionIndex();
+  private readonly exclusions: ExclusionIndex;
   private readonly extractor: Extractor;
   private readonly buffer: SampleBuffer;
   private readonly scratch: Float64Array;
@@ -146,10 +148,11 @@ export class ModelDetector implements Detector {
     this.registry = options.registry;
     this.clock = options.clock;
     this.log = options.log ?? ((message) => console.error(`vigil: model ${spec.id}: ${message}`));
+    this.exclusions = options.exclusions ?? new ExclusionIndex();
     const select = compileSelection(spec.datasets, spec.where);
     this.extractor =
       spec.kind === 'event'
-        ? new EventFeatures(spec.features, select, spec.entity, this.exclusions, spec.id)
+        ? new EventFeatures(spec.features, select, spec.entity, this.exclusions, spec.id, this.counters)
         : new EntityWindows({
             features: spec.features,
             select,
@@ -159,6 +162,7 @@ export class ModelDetector implements Detector {
             latenessMs: spec.latenessMs,
             maxEntities: spec.maxEntities,
             exclusions: this.exclusions,
+            tally: this.counters,
             detector: spec.id,
           });
     this.buffer = new SampleBuffer(spec.maxTrainingSamples);
@@ -204,7 +208,7 @@ export class ModelDetector implements Detector {
 
   /** Samples holding these events (rule-alerted ones) are left out of training. */
   excludeEvidence(eventIds: Iterable<string>): void {
-    this.counters.excluded += this.exclusions.exclude(eventIds);
+    this.exclusions.exclude(eventIds); // each newly marked sample counts in its detector's `excluded`
   }
 
   private score(sample: Sample, model: TrainedModel): Detection | undefined {

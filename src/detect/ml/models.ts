@@ -9,6 +9,7 @@ import type { EcsEvent } from '../../core/event.js';
 import { VigilError, errorMessage } from '../../core/errors.js';
 import type { DetectionState } from '../../core/telemetry.js';
 import { ModelDetector } from './detector.js';
+import { ExclusionIndex } from './features/types.js';
 import type { ModelMeta } from './models/model.js';
 import { ModelRegistry } from './models/registry.js';
 import { resolveDetector } from './presets.js';
@@ -27,6 +28,8 @@ export interface ModelsOptions {
 export class Models implements Detector {
   readonly name = 'models';
   private readonly detectors = new Map<string, ModelDetector>();
+  /** Rule-alerted events, one index for every detector (an event feeds several). */
+  private readonly exclusions = new ExclusionIndex();
   private timer: NodeJS.Timeout | undefined;
 
   /** Compiles the configured detectors (bad configuration throws here, at load) and loads their active models. */
@@ -37,7 +40,7 @@ export class Models implements Detector {
       if (!config.enabled) continue;
       const spec = resolveDetector(config, options.ml);
       const registry = new ModelRegistry(root, spec.id, spec.maxVersions);
-      this.detectors.set(spec.id, new ModelDetector({ spec, registry, clock: options.clock, ...(options.log ? { log: options.log } : {}) }));
+      this.detectors.set(spec.id, new ModelDetector({ spec, registry, clock: options.clock, exclusions: this.exclusions, ...(options.log ? { log: options.log } : {}) }));
     }
   }
 
@@ -60,8 +63,7 @@ export class Models implements Detector {
 
   /** Events rules alerted on: samples holding them are not trained on (those not yet trained on, and in future trainings). */
   excludeEvidence(eventIds: Iterable<string>): void {
-    const ids = [...eventIds];
-    for (const detector of this.detectors.values()) detector.excludeEvidence(ids);
+    this.exclusions.exclude(eventIds);
   }
 
   detector(id: string): ModelDetector {

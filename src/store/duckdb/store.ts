@@ -396,7 +396,8 @@ class DuckDbStore implements EventStore {
     this.assertOpen();
     const events = await this.readers.use((connection) => this.countEvents(connection));
     const bytes = await this.writes.run(() => this.usedBytes());
-    return { events, bytes };
+    const memory = await this.readers.use(async (connection) => toNumber((await connection.runAndReadAll('SELECT sum(memory_usage_bytes) FROM duckdb_memory()')).getRowsJS()[0]?.[0]));
+    return { events, bytes, memoryBytes: memory };
   }
 
   async close(): Promise<void> {

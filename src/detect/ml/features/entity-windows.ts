@@ -47,12 +47,14 @@ class Step {
   readonly seen: Float64Array;
   readonly sets: (Set<string> | undefined)[];
   readonly evidence: string[] = [];
-  readonly flag: ExclusionFlag = { excluded: false };
+  readonly flag: ExclusionFlag;
 
   constructor(
     readonly index: number,
     features: readonly CompiledFeature[],
+    tally: { excluded: number } | undefined,
   ) {
+    this.flag = tally ? { excluded: false, tally } : { excluded: false };
     this.acc = new Float64Array(features.length);
     this.seen = new Float64Array(features.length);
     this.sets = features.map((f) => (f.agg === 'distinct' ? new Set<string>() : undefined));
@@ -67,7 +69,7 @@ class EntityState {
   steps: Step[] = [];
   constructor(readonly key: string) {}
 
-  step(index: number, features: readonly CompiledFeature[]): Step {
+  step(index: number, features: readonly CompiledFeature[], tally: { excluded: number } | undefined): Step {
     const last = this.steps[this.steps.length - 1];
     if (last && last.index === index) return last;
     // Late events can land in an older open step; steps are few, so a scan is fine.
@@ -75,12 +77,12 @@ class EntityState {
       const s = this.steps[i]!;
       if (s.index === index) return s;
       if (s.index < index) {
-        const created = new Step(index, features);
+        const created = new Step(index, features, tally);
         this.steps.splice(i + 1, 0, created);
         return created;
       }
     }
-    const created = new Step(index, features);
+    const created = new Step(index, features, tally);
     this.steps.unshift(created);
     return created;
   }
@@ -95,6 +97,8 @@ export interface EntityWindowOptions {
   latenessMs: number;
   maxEntities: number;
   exclusions: ExclusionIndex;
+  /** The detector's count of excluded samples. */
+  tally?: { excluded: number };
   detector: string;
 }
 
@@ -108,6 +112,7 @@ export class EntityWindows implements Extractor {
   private readonly latenessMs: number;
   private readonly maxEntities: number;
   private readonly exclusions: ExclusionIndex;
+  private readonly tally: { excluded: number } | undefined;
   /** In least-recently-seen order: a touched entity is moved to the end. */
   private readonly entities = new Map<string, EntityState>();
   /** Step index → entities active in it, to emit when it closes. */
@@ -132,6 +137,7 @@ export class EntityWindows implements Extractor {
     this.latenessMs = options.latenessMs;
     this.maxEntities = options.maxEntities;
     this.exclusions = options.exclusions;
+    this.tally = options.tally;
   }
 
   push(events: readonly EcsEvent[]): Sample[] {
@@ -192,7 +198,7 @@ export class EntityWindows implements Extractor {
       if (this.entities.size >= this.maxEntities) this.evictOldest();
     }
     this.entities.set(key, entity);
-    const step = entity.step(index, this.features);
+    const step = entity.step(index, this.features, this.tally);
     // Steps no window still to be emitted can reach are dropped as the entity is touched.
     const oldest = this.closedThrough + 1 - this.stepsPerWindow;
     while (entity.steps.length > 0 && entity.steps[0]!.index <= oldest) entity.steps.shift();

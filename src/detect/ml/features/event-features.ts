@@ -28,6 +28,8 @@ export class EventFeatures implements Extractor {
     private readonly entityField: string | undefined,
     private readonly exclusions: ExclusionIndex,
     detector: string,
+    /** The detector's count of excluded samples. */
+    private readonly tally?: { excluded: number },
   ) {
     this.featureNames = features.map((f) => f.name);
     this.fns = features.map((f) => compileEventFeature(f, detector));
@@ -46,7 +48,7 @@ export class EventFeatures implements Extractor {
       }
       const values = new Float64Array(this.fns.length);
       for (let i = 0; i < this.fns.length; i++) values[i] = this.fns[i]!(event) ?? NaN;
-      const flag = { excluded: false };
+      const flag = this.tally ? { excluded: false, tally: this.tally } : { excluded: false };
       this.exclusions.track(id, flag);
       const entity = this.entityField === undefined ? undefined : textField(event, this.entityField);
       out.push({ values, time, evidence: [id], flags: [flag], ...(entity !== undefined ? { entity } : {}) });

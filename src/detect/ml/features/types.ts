@@ -5,6 +5,8 @@ import type { EcsEvent } from '../../../core/event.js';
 /** Set when a rule alerted on one of a sample's events: such samples are not trained on. */
 export interface ExclusionFlag {
   excluded: boolean;
+  /** The owning detector's count of excluded samples, raised when this flag is set. */
+  readonly tally?: { excluded: number };
 }
 
 export interface Sample {
@@ -49,34 +51,40 @@ export interface Extractor {
 }
 
 /**
- * Event id → the flag of the sample (or open window) it went into, for samples not yet trained on; and the ids
- * already excluded, so that an event excluded before its window closes is honoured too. Both bounded, oldest out.
+ * Event id → the flags of the samples (or open windows) it went into, for samples not yet trained on; and the ids
+ * already excluded, so that an event excluded before its window closes is honoured too. One index serves every
+ * detector (an event feeds several), so each id is held once; both parts bounded, oldest out.
  */
 export class ExclusionIndex {
-  private readonly flags = new Map<string, ExclusionFlag>();
+  private readonly flags = new Map<string, ExclusionFlag | ExclusionFlag[]>();
   private readonly excludedIds = new Set<string>();
 
-  constructor(private readonly cap = 200_000) {}
+  constructor(
+    private readonly cap = 200_000,
+    private readonly excludedCap = 50_000,
+  ) {}
 
   /** Remembers which flag an event's id belongs to; sets it at once when the id was already excluded. */
   track(id: string, flag: ExclusionFlag): void {
-    if (this.excludedIds.has(id)) flag.excluded = true;
-    this.flags.delete(id);
-    this.flags.set(id, flag);
-    if (this.flags.size > this.cap) this.flags.delete(this.flags.keys().next().value!);
+    if (this.excludedIds.has(id)) flag.excluded = true; // excluded on arrival: not counted as a mark
+    const held = this.flags.get(id);
+    if (held === undefined) {
+      this.flags.set(id, flag);
+      if (this.flags.size > this.cap) this.flags.delete(this.flags.keys().next().value!);
+    } else if (Array.isArray(held)) {
+      if (!held.includes(flag)) held.push(flag);
+    } else if (held !== flag) this.flags.set(id, [held, flag]);
   }
 
   /** Marks the samples holding these events; answers how many tracked samples were newly marked. */
   exclude(ids: Iterable<string>): number {
     let marked = 0;
     for (const id of ids) {
-      const flag = this.flags.get(id);
-      if (flag && !flag.excluded) {
-        flag.excluded = true;
-        marked++;
-      }
+      const held = this.flags.get(id);
+      if (Array.isArray(held)) for (const flag of held) marked += mark(flag);
+      else if (held) marked += mark(held);
       this.excludedIds.add(id);
-      if (this.excludedIds.size > this.cap) this.excludedIds.delete(this.excludedIds.values().next().value!);
+      if (this.excludedIds.size > this.excludedCap) this.excludedIds.delete(this.excludedIds.values().next().value!);
     }
     return marked;
   }
@@ -84,4 +92,11 @@ export class ExclusionIndex {
   get size(): number {
     return this.flags.size;
   }
+}
+
+function mark(flag: ExclusionFlag): number {
+  if (flag.excluded) return 0;
+  flag.excluded = true;
+  if (flag.tally) flag.tally.excluded++;
+  return 1;
 }
