@@ -57,7 +57,7 @@ async function until(check: () => Promise<boolean> | boolean, everyMs = 50): Pro
   while (!(await check())) await new Promise((r) => setTimeout(r, everyMs));
 }
 
-/** Single-process Vigil minus the API: enrichment as a stage, rules on each stored batch, detections stored too. */
+/** Single-process Vigil minus the API: enrichment and rules as stages, detections stored too. */
 async function single(config: Config, lines: string[], format: string): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-single-'));
   const store = await openStore({ engine: 'duckdb', dir });
@@ -68,7 +68,7 @@ async function single(config: Config, lines: string[], format: string): Promise<
   const alerts = new AlertManager({ dataDir: dir, clock: systemClock, suppressionWindowMs: 3_600_000 });
   const pipeline = new Pipeline({ store, clock: systemClock, telemetry, maxQueueEvents: 200_000, maxLineBytes: 65536, stages: [enrichment.stage] });
   const detect = new DetectStage({ detectors: [rules, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock: systemClock });
-  pipeline.onStored((events) => void detect.process(events));
+  pipeline.addStage(detect);
   try {
     const started = performance.now();
     await feed(pipeline, lines, format);

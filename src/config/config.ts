@@ -103,8 +103,8 @@ export const configSchema = z.strictObject({
         ...secretShape('password'),
         settings: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
         /**
-         * DuckDB's memory_limit (e.g. `1GB`): its cache of the event table stays within it. Unset, DuckDB takes up to
-         * 80% of the machine's memory, and the process grows with the store until then.
+         * DuckDB's memory_limit (e.g. `1GB`): its cache of the event table stays within it. Default 512MB (DuckDB's
+         * own default, 80% of the machine's memory, lets the process grow with the store).
          */
         memory_limit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, 'a size such as 512MB or 2GB').optional(),
       })

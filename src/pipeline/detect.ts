@@ -1,5 +1,8 @@
-// The detection stage: runs every detector on each stored batch, records each detection as an event (searchable,
-// `event.kind: alert`) and hands the alerting ones to the alert manager. Detections of detections are not sought.
+// The detection stage: runs every detector on each submission as it is accepted — the last stage before the store, so
+// that an alert does not wait for the write (nor for a checkpoint that holds writes up for a second) — records each
+// detection as an event (searchable, `event.kind: alert`) and hands the alerting ones to the alert manager.
+// Detections of detections are not sought. As with analyze workers on the bus, what detection saw is not tied to
+// the write: a batch the store then refuses was seen once, and is seen again when its sender retries it.
 import type { Alert } from '../core/alert.js';
 import type { Clock } from '../core/clock.js';
 import type { Detection, Detector } from '../core/detection.js';
@@ -9,6 +12,7 @@ import type { EcsEvent } from '../core/event.js';
 import type { Ingest } from '../core/ingest.js';
 import type { Telemetry } from '../core/telemetry.js';
 import type { AlertManager } from '../alerts/manager.js';
+import type { EventStage } from './pipeline.js';
 
 export interface DetectStageOptions {
   detectors: Detector[];
@@ -95,8 +99,14 @@ export function runDetectors(detectors: readonly Detector[], input: readonly Ecs
   return found;
 }
 
-export class DetectStage {
+/** Sender-given event ids remembered, so that a retried batch (an agent's, a shipper's `_bulk`) is not counted twice. */
+const SENDER_IDS_KEPT = 100_000;
+
+export class DetectStage implements EventStage {
+  readonly name = 'detect';
   private detectors: Detector[];
+  /** Ids senders gave to events already detected on, oldest first. */
+  private readonly senderIds = new Set<string>();
   private readonly alerts: AlertManager;
   private readonly ingest: Ingest;
   private readonly telemetry: Telemetry;
@@ -114,11 +124,12 @@ export class DetectStage {
     this.detectors = detectors;
   }
 
-  /** Runs on each stored batch (Pipeline.onStored); answers the alerts it created or updated. */
-  process(events: readonly EcsEvent[]): Alert[] {
+  /** Runs on each accepted submission (a pipeline stage); answers the alerts it created or updated. */
+  process(events: readonly EcsEvent[], unique?: readonly number[]): Alert[] {
+    const repeated = unique && unique.length > 0 ? this.repeats(events, unique) : undefined;
     // By dataset, not by `event.kind`: a sender could mark its events `kind: alert` to slip past detection, but it
     // cannot use Vigil's own datasets (pipeline/normalize.ts renames them).
-    const input = events.filter((e) => !OWN_DETECTIONS.has(e.event?.dataset));
+    const input = events.filter((e, i) => !OWN_DETECTIONS.has(e.event?.dataset) && !repeated?.has(i));
     if (input.length === 0 || this.detectors.length === 0) return [];
     const found = runDetectors(this.detectors, input, this.telemetry);
     if (found.length === 0) return [];
@@ -129,9 +140,24 @@ export class DetectStage {
     return this.alerts.handle(found);
   }
 
+  /** Positions of sender-identified events already detected on (remembering the new ones). */
+  private repeats(events: readonly EcsEvent[], unique: readonly number[]): Set<number> {
+    const repeated = new Set<number>();
+    for (const i of unique) {
+      const id = events[i]?.event.id;
+      if (typeof id !== 'string') continue;
+      if (this.senderIds.has(id)) repeated.add(i);
+      else {
+        this.senderIds.add(id);
+        if (this.senderIds.size > SENDER_IDS_KEPT) this.senderIds.delete(this.senderIds.values().next().value!);
+      }
+    }
+    return repeated;
+  }
+
   /**
    * Arrival-to-detection time of each detection: from its trigger event's `event.ingested` (set when an input
-   * handed the event to the pipeline) to now, once the detectors have run. Detections without a trigger in the
+   * handed the event to the pipeline) to now, once the detectors have run and the alert is raised. Detections without a trigger in the
    * batch (chained correlations) are not timed.
    */
   private observeLatency(trigger: readonly (EcsEvent | undefined)[]): void {

@@ -13,13 +13,16 @@ import { normalizeDocument, normalizeLine, truncateLine } from './normalize.js';
 /** Store writes started before the previous one finished: one being stored, one being prepared or sent. */
 const MAX_WRITES_IN_FLIGHT = 2;
 
-/** A stage that sees each batch after normalization and before storage (enrichment, detection). */
+/**
+ * A stage that sees each submission after normalization and before storage (enrichment, then detection), on the
+ * caller's turn. `unique` lists the positions of events whose `event.id` came from the sender (a retry may repeat them).
+ */
 export interface EventStage {
   readonly name: string;
-  process(events: EcsEvent[]): void;
+  process(events: EcsEvent[], unique?: readonly number[]): void;
 }
 
-/** Told about every batch once it is durably stored (live stream, detections that need stored evidence). */
+/** Told about every batch once it is durably stored, without the duplicates the store skipped (live stream, export). */
 export type StoredListener = (events: readonly EcsEvent[]) => void;
 
 /** Where a pipeline writes: the store, or in a bus deployment's ingest role the bus (src/bus/sink.ts). */
@@ -71,7 +74,7 @@ export class Pipeline implements Ingest {
     this.store = options.store;
     this.clock = options.clock;
     this.telemetry = options.telemetry;
-    this.stages = options.stages ?? [];
+    this.stages = [...(options.stages ?? [])];
     this.maxQueue = options.maxQueueEvents;
     // Bytes to UTF-16 units: a safe bound without encoding every line to measure it.
     this.maxLineChars = options.maxLineBytes;
@@ -179,12 +182,17 @@ export class Pipeline implements Ingest {
     return this.write(events, unique);
   }
 
+  /** Adds a stage after those given at construction (detection, which writes its findings back through this pipeline). */
+  addStage(stage: EventStage): void {
+    this.stages.push(stage);
+  }
+
   /** Runs the stages, queues the events for the writer and waits until they are stored; answers the duplicates. */
   private write(events: EcsEvent[], unique?: number[]): Promise<number> {
     if (events.length === 0) return Promise.resolve(0);
     for (const stage of this.stages) {
       try {
-        stage.process(events);
+        stage.process(events, unique);
       } catch (err) {
         // A broken stage must not cost the events: they are still stored.
         this.telemetry.dropped.inc({ input: stage.name, reason: 'stage_error', intentional: 'false' });

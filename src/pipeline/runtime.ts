@@ -205,7 +205,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     closers.splice(1, 0, () => models.close());
     telemetry.watchDetectionState(() => [...rules.state(), ...models.state()]);
     const detect = new DetectStage({ detectors: [rules, models, ...(enrichment.detector ? [enrichment.detector] : [])], alerts, ingest: pipeline, telemetry, clock });
-    if (options.detect !== false) pipeline.onStored((events) => void detect.process(events));
+    if (options.detect !== false) pipeline.addStage(detect);
 
     const hosts = new HostRegistry({ clock, staleAfterIntervals: config.collect.stale_after_intervals, defaultIntervalMs: config.collect.metrics.interval_seconds * 1000 });
     pipeline.onStored((events) => hosts.observe(events));

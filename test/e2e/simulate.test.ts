@@ -67,7 +67,10 @@ test('each scenario raises its expected detections, about its attacker, and noth
     await vigil.runtime.pipeline.idle();
     const { alerts } = vigil.runtime.alerts.list({ limit: 1000 });
     const expected = new Set(scenarios.flatMap((s) => s.expect));
-    assert.deepEqual(new Set(alerts.map((a) => a.rule.id)), expected, alerts.map((a) => `${a.rule.title} ${a.entity?.value}`).join('\n'));
+    // Every rule expected, and no other rule. An anomaly model may also flag an attacker's request (the exfiltration
+    // is an unusual one) once it has trained, which depends on timing; what it flags must be an attacker too (below).
+    const ruleAlerts = alerts.filter((a) => a.rule.kind !== 'model');
+    assert.deepEqual(new Set(ruleAlerts.map((a) => a.rule.id)), expected, alerts.map((a) => `${a.rule.title} ${a.entity?.value}`).join('\n'));
     const attackers = new Set(['218.92.0.107', '61.177.172.13', '45.155.205.233', '185.220.101.34', '5.188.10.176', 'bob', 'root', 'shop-web-1', 'carol']);
     for (const alert of alerts) assert.ok(alert.entity && attackers.has(alert.entity.value), `${alert.rule.title} is about ${alert.entity?.value}`);
     // Brute force, the login it won, sudo to a root shell and a backdoor listener: one critical incident.
