@@ -145,7 +145,7 @@ export class AnalyzeClient implements ModelAccess, RemoteRules {
   }
 
   private static named(model: Record<string, unknown>, worker: string): Record<string, unknown> {
-    return { ...model, id: `${String(model.id)}@${worker}`, model: model.id, worker };
+    return { ...model, id: `${String(model.id)}@${worker}`, detector: model.id, worker };
   }
 
   /** Each worker trains its own models on what its partitions see: one entry per model and worker, `model@worker`. */
