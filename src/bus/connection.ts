@@ -233,7 +233,10 @@ export class Bus {
         const deadline = Date.now() + 60_000;
         for (let attempt = 0; ; attempt++) {
           try {
-            return await new Kvm(this.js).create(name, { replicas: this.config.replicas, history: 1, ...(options.ttlMs ? { ttl: options.ttlMs } : {}) });
+            const kv = await new Kvm(this.js).create(name, { replicas: this.config.replicas, history: 1, ...(options.ttlMs ? { ttl: options.ttlMs } : {}) });
+            // A bucket just created on a cluster answers reads only once its replicas have elected a leader.
+            await kv.get('probe');
+            return kv;
           } catch (err) {
             if (this.closed || Date.now() > deadline) throw new VigilError('unavailable', `cannot open the bus's key-value bucket ${name}: ${errorMessage(err)}`, { cause: err });
             await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));

@@ -185,7 +185,11 @@ export class AnalyzeClient implements ModelAccess, RemoteRules {
     return hits;
   }
 
-  set(id: string, enabled: boolean, by: string): Promise<void> {
-    return this.switches.set(id, enabled, by);
+  async set(id: string, enabled: boolean, by: string): Promise<void> {
+    try {
+      await this.switches.set(id, enabled, by);
+    } catch (err) {
+      throw new VigilError('unavailable', `the bus did not take the rule switch (${errorMessage(err)}); retry shortly`, { retryAfter: 5, cause: err });
+    }
   }
 }

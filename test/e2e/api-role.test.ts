@@ -188,6 +188,10 @@ test('a separate api role serves search, alerts, triage, the live stream, rules 
     const refused = await call(`/api/v1/alerts/${alert.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 'resolved' }) }, viewerToken);
     assert.equal(refused.status, 403, 'the store role checks the route’s role with the forwarded identity');
 
+    // Only the store process can mark a request as forwarded: a client claiming to be one is not let in.
+    const claimed = await fetch(`${store0.url}/api/v1/alerts`, { headers: { 'x-vigil-forwarded': 'a-guess', 'x-vigil-principal': JSON.stringify({ kind: 'user', name: 'admin', role: 'admin' }) } });
+    assert.equal(claimed.status, 401);
+
     // A token made beside the api role works on the ingest role (users and tokens travel on the bus).
     const shipper = (await runVigil(['token', 'create', '--role', 'ingest', '--name', 'shipper', '--data-dir', join(root, 'api')])).stdout.trim();
     await until('the api role’s new token accepted by the ingest role', async () => {

@@ -79,9 +79,11 @@ export function registerRuleRoutes(app: FastifyInstance, deps: RuleRoutesDeps): 
         details: { enabled, was: before?.enabled ?? null },
       },
       async () => {
-        const found = enabled ? rules.enable(id) : rules.disable(id);
-        if (!found) throw new VigilError('not_found', `no rule ${JSON.stringify(id.slice(0, 100))}`);
+        if (!rules.get(id)) throw new VigilError('not_found', `no rule ${JSON.stringify(id.slice(0, 100))}`);
+        // Recorded for the analyze workers first: a switch the bus did not take is not shown as made.
         await deps.remoteRules?.set(id, enabled, who);
+        if (enabled) rules.enable(id);
+        else rules.disable(id);
         return rules.get(id);
       },
     );
