@@ -145,7 +145,8 @@ export class AnalyzeClient implements ModelAccess, RemoteRules {
   }
 
   private static named(model: Record<string, unknown>, worker: string): Record<string, unknown> {
-    return { ...model, id: `${String(model.id)}@${worker}`, detector: model.id, worker };
+    // The page shows one card per entry: the title says whose it is.
+    return { ...model, id: `${String(model.id)}@${worker}`, title: `${String(model.title)} (analyze worker ${worker})`, detector: model.id, worker };
   }
 
   /** Each worker trains its own models on what its partitions see: one entry per model and worker, `model@worker`. */

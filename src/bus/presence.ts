@@ -42,9 +42,14 @@ export class Presence {
     this.timer.unref();
   }
 
+  /** Opens (or creates) the bucket. */
+  static bucket(bus: Bus): Promise<KV> {
+    return bus.kv(BUCKETS.processes, { ttlMs: ttlMs(bus) });
+  }
+
   static async start(bus: Bus, entry: () => Omit<ProcessEntry, 'id' | 'host' | 'pid' | 'version' | 'started_at' | 'seen_at'>): Promise<Presence> {
     const ttl = ttlMs(bus);
-    const presence = new Presence(await bus.kv(BUCKETS.processes, { ttlMs: ttl }), entry, ttl / 3);
+    const presence = new Presence(await Presence.bucket(bus), entry, ttl / 3);
     await presence.renew();
     return presence;
   }
@@ -60,7 +65,7 @@ export class Presence {
 
   /** Every live process of the deployment. */
   static async list(bus: Bus): Promise<ProcessEntry[]> {
-    const kv = await bus.kv(BUCKETS.processes, { ttlMs: ttlMs(bus) });
+    const kv = await Presence.bucket(bus);
     const names: string[] = [];
     for await (const key of await kv.keys()) names.push(key);
     const out: ProcessEntry[] = [];

@@ -20,7 +20,7 @@ import { buildApiRoleApi } from '../api/api-role.js';
 import { AuditShipper } from '../audit/shipper.js';
 import { AuditTrail } from '../audit/trail.js';
 import { AnalyzeWorker } from '../bus/analyze.js';
-import { Bus } from '../bus/connection.js';
+import { BUCKETS, Bus } from '../bus/connection.js';
 import { AnalyzeClient, AnalyzeControl } from '../bus/control.js';
 import { CredentialsSync } from '../bus/credentials.js';
 import { ApiService, FORWARDED_HEADER, PRINCIPAL_HEADER, forwardSecret } from '../bus/forward.js';
@@ -119,6 +119,8 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
       closers.push(() => pipeline.close());
     }
 
+    // The key-value buckets, opened together: on a cluster each waits for its replicas to elect a leader.
+    await Promise.all([bus.kv(BUCKETS.auth), bus.kv(BUCKETS.rules), Presence.bucket(bus)]);
     // Users and tokens are the deployment's, kept on the bus (bus/credentials.ts), wherever there is an HTTP API.
     let firstStart: RolesRuntime['firstStart'];
     if (has('ingest') || has('store') || has('api')) {
