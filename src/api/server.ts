@@ -13,7 +13,7 @@ import type { IncidentTracker } from '../alerts/incidents.js';
 import { registerIncidentRoutes } from './alerts/incidents.js';
 import { registerRuleRoutes, type RuleRoutesDeps } from './rules/routes.js';
 import { registerAlertRoutes } from './alerts/routes.js';
-import { registerAuth, type RouteAccess } from './auth/hook.js';
+import { registerAuth, type ForwardedAuth, type RouteAccess } from './auth/hook.js';
 import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
@@ -22,8 +22,7 @@ import { SessionStore } from './session/sessions.js';
 import { registerSessionRoutes } from './session/routes.js';
 import { registerStreamRoutes } from './stream/routes.js';
 import { registerUiRoutes } from './ui/routes.js';
-import { registerModelRoutes } from './models/routes.js';
-import type { Models } from '../detect/ml/models.js';
+import { registerModelRoutes, type ModelAccess } from './models/routes.js';
 import type { HostRegistry } from './hosts/registry.js';
 import { registerHostRoutes } from './hosts/routes.js';
 import { registerIntelRoutes } from './intel/routes.js';
@@ -46,8 +45,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   maxBodyBytes: number;
   /** Extra health sections (inputs, collectors). */
   health?: HealthSource[];
-  /** Anomaly detectors, for /api/v1/models. */
-  models?: Models;
+  /** Anomaly detectors, for /api/v1/models (this process's, or the analyze workers' in a bus deployment). */
+  models?: ModelAccess;
   tls?: { cert: string; key: string };
   /** Dashboard sessions: idle and absolute lifetimes, and the file that keeps them across restarts. */
   sessions?: { idle_minutes: number; max_hours: number; file?: string };
@@ -59,6 +58,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   loginGuard?: LoginGuard;
   /** Where administrative and analyst actions are recorded (src/audit/). */
   audit?: AuditSink;
+  /** Requests the api role of a bus deployment forwards here, already authenticated (bus/forward.ts). */
+  forwarded?: ForwardedAuth;
 }
 
 /** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
@@ -152,7 +153,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.loginGuard ? { guard: deps.loginGuard } : {}),
   });
   app.addHook('onClose', async () => sessions.close());
-  registerAuth(app, deps.credentials, sessions, sessions.guard);
+  registerAuth(app, deps.credentials, sessions, sessions.guard, deps.forwarded);
   registerBodies(app);
   registerHealthRoutes(app, deps);
   registerEventRoutes(app, { ...deps, pipeline: deps.ingest ?? deps.pipeline });

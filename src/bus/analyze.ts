@@ -18,7 +18,7 @@ import type { CorrelationRouter, RuleEngine } from '../detect/rules/engine.js';
 import { detectionEvent, relate, runDetectors, triggers } from '../pipeline/detect.js';
 import { normalizeDocument } from '../pipeline/normalize.js';
 import type { EventStage } from '../pipeline/pipeline.js';
-import { chunkSerialized, rawHitsBody, type ForwardedHit, type RawMessage } from './codec.js';
+import { chunkSerialized, invalidMessages, rawHitsBody, readRawMessage, type ForwardedHit } from './codec.js';
 import { STREAMS, SUBJECTS, isPullFull, type Bus } from './connection.js';
 import { detectionId, hashId } from './ids.js';
 import { Lease, PartitionTable, type Checkpoint } from './leases.js';
@@ -50,6 +50,8 @@ export interface AnalyzeOptions {
   telemetry: Telemetry;
   clock: Clock;
   maxLineChars: number;
+  /** Rule switches made through the API (rules.ts): applied to every partition's engine before its next batch. */
+  switches?: { readonly version: number; applyTo(engine: RuleEngine): void };
   log?: (line: string) => void;
 }
 
@@ -64,6 +66,8 @@ export interface AnalyzeStats {
   /** Events and hits skipped as already seen. */
   duplicates: number;
   takeovers: number;
+  /** Messages of the wrong shape, skipped. */
+  invalid: number;
 }
 
 /** Event ids seen lately, oldest forgotten first. */
@@ -91,7 +95,7 @@ interface Outputs {
 
 export class AnalyzeWorker {
   readonly id: string;
-  readonly stats: AnalyzeStats = { partitions: [], events: 0, replayed: 0, detections: 0, forwarded: 0, duplicates: 0, takeovers: 0 };
+  readonly stats: AnalyzeStats = { partitions: [], events: 0, replayed: 0, detections: 0, forwarded: 0, duplicates: 0, takeovers: 0, invalid: 0 };
   private readonly table: PartitionTable;
   private readonly runners = new Map<number, PartitionRunner>();
   private timer: NodeJS.Timeout | undefined;
@@ -166,6 +170,15 @@ export class AnalyzeWorker {
     for (const runner of this.runners.values()) runner.reloadPending = true;
   }
 
+  /** Hits per rule id over every partition this worker holds (since each partition's engine was made). */
+  ruleHits(): Record<string, number> {
+    const hits: Record<string, number> = {};
+    for (const runner of this.runners.values()) {
+      for (const rule of runner.rules?.list() ?? []) if (rule.hits > 0) hits[rule.id] = (hits[rule.id] ?? 0) + rule.hits;
+    }
+    return hits;
+  }
+
   /** Publishes a batch's outputs and waits until JetStream has them all. */
   async publish(partition: number, first: number, last: number, out: Outputs): Promise<void> {
     const { bus, clock, maxLineChars } = this.options;
@@ -229,6 +242,18 @@ export class AnalyzeWorker {
     this.runners.clear();
   }
 
+  /** A message of the wrong shape on a partition: counted (`vigil_bus_invalid_messages_total`) and logged, at most once a minute. */
+  invalid(partition: number, seq: number, reason: string, detail: string): void {
+    this.stats.invalid++;
+    invalidMessages(this.options.telemetry).inc({ stream: STREAMS.raw.name, reason });
+    const now = Date.now();
+    if (now - this.lastInvalidLog < 60_000) return;
+    this.lastInvalidLog = now;
+    this.log(`vigil: analyze ${this.id}: partition ${partition}: skipped message ${seq} (${detail})`);
+  }
+
+  private lastInvalidLog = 0;
+
   logLine(line: string): void {
     this.log(line);
   }
@@ -243,6 +268,8 @@ class PartitionRunner implements CorrelationRouter {
   private running: Promise<void> | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private engine: RuleEngine | undefined;
+  /** The version of the rule switches this engine has applied (-1: none yet). */
+  private switchVersion = -1;
   private seen = new SeenSet(SEEN_PER_PARTITION);
   /** The last sequence fed to the engine, and whether a batch is half done (fed, its outputs not yet durable). */
   private position = 0;
@@ -287,6 +314,10 @@ class PartitionRunner implements CorrelationRouter {
       if (this.watchdog) clearInterval(this.watchdog);
       this.engine?.close();
     });
+  }
+
+  get rules(): RuleEngine | undefined {
+    return this.engine;
   }
 
   /** Restarts the read (keeping the windows) when messages wait on the subject and none has arrived for a while. */
@@ -350,6 +381,7 @@ class PartitionRunner implements CorrelationRouter {
       const engine = await this.worker.options.ruleEngine();
       engine.setRouter(this);
       this.engine = engine;
+      this.switchVersion = -1;
       this.seen = new SeenSet(SEEN_PER_PARTITION);
       this.dirty = false;
       this.repeatUntil = this.lease.pending;
@@ -409,16 +441,23 @@ class PartitionRunner implements CorrelationRouter {
         this.worker.logLine(`vigil: analyze ${this.worker.id}: partition ${this.partition} kept its rules: ${errorMessage(err)}`);
       }
     }
+    const switches = this.worker.options.switches;
+    if (switches && this.engine && this.switchVersion !== switches.version) {
+      this.switchVersion = switches.version;
+      switches.applyTo(this.engine);
+    }
     this.dirty = true;
     this.position = batch[batch.length - 1]!.seq;
     for (const m of batch) {
       const live = m.seq > replayUntil;
-      let body: RawMessage;
-      try {
-        body = m.json<RawMessage>();
-      } catch {
-        continue; // not ours: nothing else publishes here, but a stray message must not stop the partition
+      // Anything can be published on the subject: a message of the wrong shape is counted and skipped, never fed
+      // to the windows (it would stop the partition at the same message after every restart).
+      const read = readRawMessage(m.data);
+      if (!read.ok) {
+        if (live) this.worker.invalid(this.partition, m.seq, read.reason, read.detail);
+        continue;
       }
+      const body = read.message;
       this.out = live ? out : undefined;
       if (live && m.seq <= this.repeatUntil) out.repeat = true;
       if (body.e) this.events(body.e, body.u, live, out);

@@ -16,6 +16,7 @@ import {
   type PubAck,
   type StreamConfig,
 } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { BusConfig } from '../config/bus.js';
 import { VigilError, errorMessage, isVigilError } from '../core/errors.js';
 
@@ -40,6 +41,28 @@ export const SUBJECTS = {
   member: (id: string) => `vigil.member.${id}`,
 } as const;
 
+/**
+ * Key-value buckets (JetStream KV) the roles share: rule switches made in the API (analyze workers apply them),
+ * users and tokens (every role with an HTTP API checks them), and the processes of the deployment (for health).
+ */
+export const BUCKETS = {
+  rules: 'vigil-rules',
+  auth: 'vigil-auth',
+  processes: 'vigil-processes',
+} as const;
+
+/** Core NATS subjects (request/reply and notices; nothing here needs to be durable). */
+export const SERVICES = {
+  /** The store role's API, for the api role's requests about what the store role owns (alerts, incidents …). */
+  api: 'vigil.service.api',
+  /** Every analyze worker answers (status, models, rule hits); `.<worker id>` for one of them. */
+  analyze: 'vigil.service.analyze',
+  analyzeWorker: (id: string) => `vigil.service.analyze.${id}`,
+  /** Alert changes and stored-event rates, from the store role to the api role's live stream. */
+  liveAlert: 'vigil.live.alert',
+  liveRates: 'vigil.live.rates',
+} as const;
+
 /** The durable consumer the store role shares (several store processes may pull from it with ClickHouse). */
 export const STORE_CONSUMER = 'vigil-store';
 
@@ -61,6 +84,7 @@ export function isWrongLastSequence(err: unknown): boolean {
 export class Bus {
   readonly js: JetStreamClient;
   private closed = false;
+  private readonly buckets = new Map<string, Promise<KV>>();
 
   private constructor(
     readonly nc: NatsConnection,
@@ -196,6 +220,34 @@ export class Bus {
         await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
       }
     }
+  }
+
+  /**
+   * A key-value bucket (created with the bus's replicas when missing). `ttlMs` makes entries vanish when not
+   * renewed. Opening is retried like setup, as a bucket just created answers once its replicas elected a leader.
+   */
+  kv(name: string, options: { ttlMs?: number } = {}): Promise<KV> {
+    let bucket = this.buckets.get(name);
+    if (!bucket) {
+      const open = async (): Promise<KV> => {
+        const deadline = Date.now() + 60_000;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            const kv = await new Kvm(this.js).create(name, { replicas: this.config.replicas, history: 1, ...(options.ttlMs ? { ttl: options.ttlMs } : {}) });
+            // A bucket just created on a cluster answers reads only once its replicas have elected a leader.
+            await kv.get('probe');
+            return kv;
+          } catch (err) {
+            if (this.closed || Date.now() > deadline) throw new VigilError('unavailable', `cannot open the bus's key-value bucket ${name}: ${errorMessage(err)}`, { cause: err });
+            await new Promise((r) => setTimeout(r, Math.min(2000, 100 * 2 ** attempt)));
+          }
+        }
+      };
+      bucket = open();
+      bucket.catch(() => this.buckets.delete(name));
+      this.buckets.set(name, bucket);
+    }
+    return bucket;
   }
 
   /** The name of the node leading a stream's replicas (JetStream stream info `cluster.leader`). */

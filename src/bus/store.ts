@@ -9,7 +9,8 @@ import type { Detection } from '../core/detection.js';
 import { errorMessage, isVigilError } from '../core/errors.js';
 import type { EcsEvent } from '../core/event.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
-import type { AnalyzedMessage } from './codec.js';
+import type { Telemetry } from '../core/telemetry.js';
+import { invalidMessages, readAnalyzedMessage } from './codec.js';
 import { STORE_CONSUMER, STREAMS, isPullFull, type Bus } from './connection.js';
 
 /** Messages stored in one write at most, and bytes asked for in one pull. */
@@ -24,11 +25,13 @@ export interface StoreIntakeOptions {
   pipeline: Pipeline;
   /** Told the detections whose events were stored now (the alert manager). */
   onDetections: (detections: Detection[]) => void;
+  /** Where skipped messages are counted (`vigil_bus_invalid_messages_total`). */
+  telemetry?: Telemetry;
   log?: (line: string) => void;
 }
 
 export class StoreIntake {
-  readonly stats = { messages: 0, events: 0, duplicates: 0, detections: 0, redelivered: 0 };
+  readonly stats = { messages: 0, events: 0, duplicates: 0, detections: 0, redelivered: 0, invalid: 0 };
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -43,6 +46,7 @@ export class StoreIntake {
   }
 
   private lastReceived = Date.now();
+  private lastInvalidLog = 0;
   private watchdog: NodeJS.Timeout | undefined;
 
   start(): void {
@@ -106,15 +110,25 @@ export class StoreIntake {
   private async store(batch: JsMsg[]): Promise<void> {
     const events: EcsEvent[] = [];
     const unique: number[] = [];
+    const good: JsMsg[] = [];
     for (const m of batch) {
-      let body: AnalyzedMessage;
-      try {
-        body = m.json<AnalyzedMessage>();
-      } catch {
-        m.term(); // unreadable: redelivering it would never help
+      // Anything can be published on the subject: a message of the wrong shape is never stored. Terminated, as
+      // redelivering it would never help.
+      const read = readAnalyzedMessage(m.data);
+      if (!read.ok) {
+        this.stats.invalid++;
+        if (this.options.telemetry) invalidMessages(this.options.telemetry).inc({ stream: STREAMS.analyzed.name, reason: read.reason });
+        const now = Date.now();
+        if (now - this.lastInvalidLog >= 60_000) {
+          this.lastInvalidLog = now;
+          this.log(`vigil: store intake: skipped message ${m.seq} (${read.detail})`);
+        }
+        m.term();
         continue;
       }
-      const list = body.e ?? [];
+      good.push(m);
+      const body = read.message;
+      const list = body.e;
       // A redelivered message may have been stored already (its acknowledgement lost, or its worker killed).
       if (m.info.redelivered) this.stats.redelivered++;
       if (m.info.redelivered || body.a) for (let i = 0; i < list.length; i++) unique.push(events.length + i);
@@ -125,15 +139,15 @@ export class StoreIntake {
     for (let attempt = 0; ; attempt++) {
       try {
         const duplicates = events.length > 0 ? await this.options.pipeline.storeNormalized(events, unique) : 0;
-        this.stats.messages += batch.length;
+        this.stats.messages += good.length;
         this.stats.events += events.length - duplicates;
         this.stats.duplicates += duplicates;
-        for (const m of batch) m.ack();
+        for (const m of good) m.ack();
         break;
       } catch (err) {
         // Busy: the store is behind; wait and try again while JetStream holds the messages.
         if (this.stopping || !(isVigilError(err) && err.id === 'busy') || attempt > 100) {
-          for (const m of batch) m.nak(5_000);
+          for (const m of good) m.nak(5_000);
           this.log(`vigil: store intake: ${errorMessage(err)}; the batch will be redelivered`);
           break;
         }

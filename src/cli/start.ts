@@ -38,8 +38,10 @@ On first start Vigil creates the user "admin" and an admin API token and prints 
 Beyond one machine (docs/scaling.md), the same stages run as separate processes over NATS JetStream:
   vigil start --role ingest  --bus nats://nats1:4222   inputs and the agents' endpoint; publishes events
   vigil start --role analyze --bus nats://nats1:4222   enrichment and detection (run several; they share the work)
-  vigil start --role store,api --bus nats://nats1:4222 the store, alerts and incidents, the dashboard and API
-Every process of a deployment needs the same \`bus\` settings (partitions, replicas).`,
+  vigil start --role store   --bus nats://nats1:4222   the store, alerts and incidents (one process)
+  vigil start --role api     --bus nats://nats1:4222   the dashboard and API (needs \`store: clickhouse://…\`)
+  vigil start --role store,api --bus nats://nats1:4222 both in one process (the way with the embedded DuckDB)
+Every process of a deployment needs the same \`bus\` settings (partitions, replicas) and \`store\`.`,
     )
     .action(async (opts: { host?: string; port?: number; dataDir?: string; config?: string; syslogPort?: number; collect: boolean; role: string; bus?: string }) => {
       const overrides: ConfigOverrides = { collect: opts.collect };

@@ -110,7 +110,7 @@ export class Telemetry {
     for (const metric of await this.registry.getMetricsAsJSON()) {
       const type = String(metric.type);
       if (type !== 'counter' && type !== 'gauge') continue;
-      if (!metric.name.startsWith('vigil_events_') && !metric.name.startsWith('vigil_queue') && !metric.name.startsWith('vigil_store_') && !metric.name.startsWith('vigil_detect')) continue;
+      if (!metric.name.startsWith('vigil_events_') && !metric.name.startsWith('vigil_queue') && !metric.name.startsWith('vigil_store_') && !metric.name.startsWith('vigil_detect') && !metric.name.startsWith('vigil_bus_')) continue;
       const values: Record<string, number> = {};
       for (const v of metric.values) {
         const labels = Object.entries(v.labels ?? {})

@@ -31,6 +31,9 @@ import { AuditTrail } from '../audit/trail.js';
 import { AuditShipper } from '../audit/shipper.js';
 import { configDigest } from '../audit/event.js';
 import { LoginGuard, lockoutPolicy } from '../api/auth/lockout.js';
+import type { ForwardedAuth } from '../api/auth/hook.js';
+import type { ModelAccess } from '../api/models/routes.js';
+import type { RemoteRules } from '../api/rules/routes.js';
 
 export interface Runtime {
   config: Config;
@@ -76,6 +79,13 @@ export interface RuntimeOptions {
    */
   ingest?: Pipeline;
   detect?: boolean;
+  /**
+   * The store role (roles.ts): requests the api role forwards, already authenticated; the analyze workers' models
+   * and rules (switches recorded on the bus, hits summed) in place of this process's, which see no events.
+   */
+  forwarded?: ForwardedAuth;
+  models?: ModelAccess;
+  remoteRules?: RemoteRules;
 }
 
 /**
@@ -237,7 +247,9 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       rules,
       ruleTestOptions: ruleOptions,
       enrichment,
-      models,
+      models: options.models ?? models,
+      ...(options.remoteRules ? { remoteRules: options.remoteRules } : {}),
+      ...(options.forwarded ? { forwarded: options.forwarded } : {}),
       telemetry,
       clock,
       version: VERSION,

@@ -13,7 +13,7 @@ import { parseClickHouseUrl } from '../../src/store/clickhouse/connection.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const SECRETS = { CLICKHOUSE_PASSWORD: 'ch-secret-1', VIGIL_ADMIN_PASSWORD: 'admin-secret-2', VIGIL_ADMIN_TOKEN: 'vgl_token-secret-3' };
-const VIGIL_SERVICES = ['ingest', 'analyze-1', 'analyze-2', 'store-api'];
+const VIGIL_SERVICES = ['ingest', 'analyze-1', 'analyze-2', 'store', 'api'];
 const NATS_SERVICES = ['nats-1', 'nats-2', 'nats-3'];
 
 /** `docker compose` (v2 plugin) when the Docker CLI has it, else `docker-compose` (Debian 12 packages v1.29). */
@@ -67,7 +67,7 @@ describe('docker-compose.yml', { skip: tool ? false : 'no `docker compose` or `d
     return services;
   };
 
-  test('Compose accepts it: a 3-node NATS cluster, ClickHouse, one ingest, two analyze and one store-and-api Vigil', () => {
+  test('Compose accepts it: a 3-node NATS cluster, ClickHouse, one ingest, two analyze, one store and one api Vigil', () => {
     const services = normalised();
     assert.deepEqual(Object.keys(services).sort(), [...NATS_SERVICES, 'clickhouse', ...VIGIL_SERVICES].sort());
     const roles = new Map<string, string[]>();
@@ -86,18 +86,19 @@ describe('docker-compose.yml', { skip: tool ? false : 'no `docker compose` or `d
       // Secrets come from the environment of `docker compose`, never from the files.
       assert.deepEqual(service.environment, SECRETS);
     }
-    assert.deepEqual(Object.fromEntries([...roles].map(([role, names]) => [role, names.length])), { ingest: 1, analyze: 2, 'store,api': 1 });
+    assert.deepEqual(Object.fromEntries([...roles].map(([role, names]) => [role, names.length])), { ingest: 1, analyze: 2, store: 1, api: 1 });
     assert.equal(services['clickhouse']!.environment?.CLICKHOUSE_PASSWORD, SECRETS.CLICKHOUSE_PASSWORD);
-    assert.ok(services['store-api']!.ports?.length, 'the dashboard is published');
+    assert.ok(services['api']!.ports?.length, 'the dashboard is published');
+    assert.equal(services['store']!.ports, undefined, 'the store role is reached over NATS, not published');
     assert.ok(services['ingest']!.ports?.length, 'the inputs are published');
   });
 
-  test('start order: every Vigil waits for a healthy NATS cluster; store-api for a healthy ClickHouse', () => {
+  test('start order: every Vigil waits for a healthy NATS cluster; store and api for a healthy ClickHouse', () => {
     const services = normalised();
     for (const name of VIGIL_SERVICES) {
       const depends = services[name]!.depends_on ?? {};
       for (const nats of NATS_SERVICES) assert.equal(depends[nats]?.condition, 'service_healthy', `${name} on ${nats}`);
-      assert.equal(depends['clickhouse']?.condition, name === 'store-api' ? 'service_healthy' : undefined, `${name} on clickhouse`);
+      assert.equal(depends['clickhouse']?.condition, name === 'store' || name === 'api' ? 'service_healthy' : undefined, `${name} on clickhouse`);
     }
     // Whatever is waited on as healthy has a health check, and so does every service with an HTTP endpoint.
     for (const [name, service] of Object.entries(services)) {
@@ -105,7 +106,7 @@ describe('docker-compose.yml', { skip: tool ? false : 'no `docker compose` or `d
         if (condition === 'service_healthy') assert.ok(services[target]?.healthcheck?.test?.length, `${target} (waited on by ${name}) has a health check`);
       }
     }
-    for (const name of ['ingest', 'store-api']) assert.match(services[name]!.healthcheck!.test.join(' '), /\/api\/v1\/health/, name);
+    for (const name of ['ingest', 'store', 'api']) assert.match(services[name]!.healthcheck!.test.join(' '), /\/api\/v1\/health/, name);
     for (const name of NATS_SERVICES) assert.match(services[name]!.healthcheck!.test.join(' '), /healthz\?js-enabled-only=true/, name);
     assert.match(services['clickhouse']!.healthcheck!.test.join(' '), /8123\/ping/);
   });

@@ -1,8 +1,8 @@
 // Authenticates every request (Bearer token, Elasticsearch-style ApiKey, or Basic) and checks the route's role.
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError, isVigilError } from '../../core/errors.js';
-import { roleAllows, type Credentials, type Principal, type Role } from './credentials.js';
+import { isRole, roleAllows, type Credentials, type Principal, type Role } from './credentials.js';
 import type { LoginGuard } from './lockout.js';
 
 /** The role a route needs, or `public` for the one open route (health). */
@@ -30,8 +30,33 @@ export interface CookieAuth {
   authenticate(request: FastifyRequest): Principal | undefined;
 }
 
+/**
+ * A request the api role of a bus deployment authenticated and forwarded (bus/forward.ts): it arrives through
+ * `inject` carrying this process's secret and the caller's identity, and is checked against the route like any other.
+ */
+export interface ForwardedAuth {
+  secret: string;
+  secretHeader: string;
+  principalHeader: string;
+}
+
+function forwardedPrincipal(request: FastifyRequest, forwarded: ForwardedAuth): Principal | undefined {
+  const given = request.headers[forwarded.secretHeader];
+  if (typeof given !== 'string') return undefined;
+  const a = Buffer.from(given);
+  const b = Buffer.from(forwarded.secret);
+  if (a.length !== b.length || !timingSafeEqual(a, b)) return undefined;
+  try {
+    const p = JSON.parse(String(request.headers[forwarded.principalHeader])) as Principal;
+    if ((p.kind === 'user' || p.kind === 'token' || p.kind === 'env') && typeof p.name === 'string' && isRole(p.role)) return { kind: p.kind, name: p.name, role: p.role };
+  } catch {
+    // not a principal: unauthenticated
+  }
+  return undefined;
+}
+
 /** `guard`: the failed-login lockout, which HTTP Basic passwords go through as the dashboard's do. */
-export function registerAuth(app: FastifyInstance, credentials: Credentials, cookieAuth?: CookieAuth, guard?: LoginGuard): void {
+export function registerAuth(app: FastifyInstance, credentials: Credentials, cookieAuth?: CookieAuth, guard?: LoginGuard, forwarded?: ForwardedAuth): void {
   const basicCache = new Map<string, { principal: Principal; until: number }>();
 
   function checkBasic(user: string, password: string, address: string): Principal | undefined {
@@ -90,7 +115,9 @@ export function registerAuth(app: FastifyInstance, credentials: Credentials, coo
     const access = request.routeOptions.config.access;
     if (access === 'public') return;
     // An Authorization header wins; without one, the session cookie.
-    const principal = request.headers.authorization === undefined && cookieAuth ? cookieAuth.authenticate(request) : authenticate(request);
+    const principal =
+      (forwarded && request.headers[forwarded.secretHeader] !== undefined ? forwardedPrincipal(request, forwarded) : undefined) ??
+      (request.headers.authorization === undefined && cookieAuth ? cookieAuth.authenticate(request) : authenticate(request));
     if (!principal) {
       void reply.header('WWW-Authenticate', 'Bearer realm="vigil"');
       throw new VigilError('unauthorized', 'authentication required: send "Authorization: Bearer <token>" (create one with `vigil token create`)');

@@ -3,13 +3,21 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { VigilError } from '../../core/errors.js';
-import type { Models } from '../../detect/ml/models.js';
+import type { ModelMeta } from '../../detect/ml/models/model.js';
 import { isRawBody, readJsonBody } from '../body.js';
 import { audited } from '../audit.js';
 import type { AuditSink } from '../../audit/trail.js';
 
+/** The models the routes manage: this process's (`Models`), or the analyze workers' in a bus deployment (bus/control.ts). */
+export interface ModelAccess {
+  list(): Record<string, unknown>[] | Promise<Record<string, unknown>[]>;
+  get(id: string): Record<string, unknown> | Promise<Record<string, unknown>>;
+  retrain(id: string): Promise<ModelMeta>;
+  rollback(id: string, version?: number): ModelMeta | Promise<ModelMeta>;
+}
+
 export interface ModelRoutesDeps {
-  models: Models;
+  models: ModelAccess;
   audit?: AuditSink;
 }
 
@@ -19,7 +27,7 @@ export function registerModelRoutes(app: FastifyInstance, deps: ModelRoutesDeps)
   const { models } = deps;
 
   app.get('/api/v1/models', { config: { access: 'viewer' }, schema: { summary: 'Anomaly detectors: state, versions, samples, thresholds, score histogram, drift (PSI).' } }, async () => {
-    const list = models.list();
+    const list = await models.list();
     return { total: list.length, models: list };
   });
 

@@ -17,6 +17,16 @@ export interface RuleRoutesDeps {
   audit?: AuditSink;
   /** Options for the tester's throwaway engine (mapping, extensions, placeholders): the live ones. */
   ruleTestOptions: RuleEngineOptions;
+  /**
+   * In a bus deployment the rules run in the analyze workers: switches are recorded for them (bus/rules.ts) and
+   * hits are theirs, summed (bus/control.ts).
+   */
+  remoteRules?: RemoteRules;
+}
+
+export interface RemoteRules {
+  set(id: string, enabled: boolean, by: string): Promise<void>;
+  hits(): Promise<Record<string, number>>;
 }
 
 const MAX_TEST_EVENTS = 10_000;
@@ -31,6 +41,10 @@ export function registerRuleRoutes(app: FastifyInstance, deps: RuleRoutesDeps): 
 
   app.get('/api/v1/rules', { config: { access: 'viewer' }, schema: { summary: 'Detection rules with their state and hits since start, the load report and engine counters.' } }, async () => {
     const list = rules.list();
+    if (deps.remoteRules) {
+      const hits = await deps.remoteRules.hits();
+      for (const rule of list) rule.hits = hits[rule.id] ?? 0;
+    }
     const { rejected, inactive, compiled, active, files } = rules.report();
     return { total: list.length, rules: list, report: { files, compiled, active, inactive, rejected }, stats: rules.stats() };
   });
@@ -38,6 +52,7 @@ export function registerRuleRoutes(app: FastifyInstance, deps: RuleRoutesDeps): 
   app.get<{ Params: { id: string } }>('/api/v1/rules/:id', { config: { access: 'viewer' }, schema: { summary: 'One rule, with the text of its file.' } }, async (request) => {
     const info = rules.get(request.params.id);
     if (!info) throw new VigilError('not_found', `no rule ${JSON.stringify(request.params.id.slice(0, 100))}`);
+    if (deps.remoteRules) info.hits = (await deps.remoteRules.hits())[info.id] ?? 0;
     let text: string | null = null;
     try {
       text = readFileSync(info.path, 'utf8');
@@ -63,9 +78,12 @@ export function registerRuleRoutes(app: FastifyInstance, deps: RuleRoutesDeps): 
         message: `${who} ${enabled ? 'enabled' : 'disabled'} rule ${before ? `"${before.title}" ` : ''}(${id.slice(0, 200)})`,
         details: { enabled, was: before?.enabled ?? null },
       },
-      () => {
-        const found = enabled ? rules.enable(id) : rules.disable(id);
-        if (!found) throw new VigilError('not_found', `no rule ${JSON.stringify(id.slice(0, 100))}`);
+      async () => {
+        if (!rules.get(id)) throw new VigilError('not_found', `no rule ${JSON.stringify(id.slice(0, 100))}`);
+        // Recorded for the analyze workers first: a switch the bus did not take is not shown as made.
+        await deps.remoteRules?.set(id, enabled, who);
+        if (enabled) rules.enable(id);
+        else rules.disable(id);
         return rules.get(id);
       },
     );

@@ -9,8 +9,10 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import type { EventStore } from '../../store/types.js';
 
 export interface StreamHubOptions {
-  alerts: AlertManager;
-  pipeline: Pipeline;
+  /** Alert changes: the alert manager, or (the api role of a bus deployment) those the store role relays. */
+  alerts: Pick<AlertManager, 'onChange'>;
+  /** Stored events feed the rates; the api role of a bus deployment gets them relayed instead (recordStored). */
+  pipeline: Pick<Pipeline, 'onStored' | 'queueDepth' | 'congested'>;
   store: EventStore;
   telemetry: Telemetry;
   /** Bytes a client may have waiting before it is dropped as too slow. Default 1 MiB. */
@@ -47,6 +49,12 @@ const RATES_HISTORY = 300;
 /** One SSE message (WHATWG HTML §9.2): data lines cannot hold a newline, and JSON.stringify never emits one. */
 export function sseMessage(event: StreamEventName, data: unknown, id?: number): string {
   return `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** What the stream says of a stored anomaly event. */
+export function anomalySummary(e: EcsEvent): unknown {
+  const doc = e as unknown as { rule?: { id?: string; name?: string }; vigil?: { score?: number; entity?: unknown; alert?: boolean } };
+  return { at: e['@timestamp'], rule: doc.rule?.id ?? null, title: doc.rule?.name ?? null, score: doc.vigil?.score ?? null, entity: doc.vigil?.entity ?? null, alert: doc.vigil?.alert ?? false };
 }
 
 export class StreamHub {
@@ -164,19 +172,29 @@ export class StreamHub {
     this.total += events.length;
     for (const e of events) {
       const name = e.event?.dataset ?? 'unknown';
-      const known = this.datasets.get(name);
-      if (known !== undefined) this.datasets.set(name, known + 1);
-      else if (this.datasets.size < MAX_DATASETS_PER_TICK) this.datasets.set(name, 1);
-      else this.datasets.set('_other', (this.datasets.get('_other') ?? 0) + 1);
-      if (name === 'vigil.anomaly') {
-        if (this.anomalies.length >= MAX_ANOMALIES_PER_TICK) {
-          this.anomalyOverflow++;
-          continue;
-        }
-        const doc = e as unknown as { rule?: { id?: string; name?: string }; vigil?: { score?: number; entity?: unknown; alert?: boolean } };
-        this.anomalies.push({ at: e['@timestamp'], rule: doc.rule?.id ?? null, title: doc.rule?.name ?? null, score: doc.vigil?.score ?? null, entity: doc.vigil?.entity ?? null, alert: doc.vigil?.alert ?? false });
-      }
+      this.count(name, 1);
+      if (name === 'vigil.anomaly') this.anomaly(anomalySummary(e));
     }
+  }
+
+  private count(name: string, n: number): void {
+    const known = this.datasets.get(name);
+    if (known !== undefined) this.datasets.set(name, known + n);
+    else if (this.datasets.size < MAX_DATASETS_PER_TICK) this.datasets.set(name, n);
+    else this.datasets.set('_other', (this.datasets.get('_other') ?? 0) + n);
+  }
+
+  private anomaly(summary: unknown): void {
+    if (this.anomalies.length >= MAX_ANOMALIES_PER_TICK) this.anomalyOverflow++;
+    else this.anomalies.push(summary);
+  }
+
+  /** Events stored by another process (the store role of a bus deployment), counted as if stored here. */
+  recordStored(total: number, datasets: Record<string, number>, anomalies: readonly unknown[], overflow = 0): void {
+    this.total += total;
+    for (const [name, n] of Object.entries(datasets)) this.count(name, n);
+    for (const a of anomalies) this.anomaly(a);
+    this.anomalyOverflow += overflow;
   }
 
   private tick(): void {

@@ -94,6 +94,11 @@ export class ClientConnection implements ClickHouseConnection {
  */
 let chdbPath: { path: string; sessions: number } | undefined;
 
+/** The data directory chDB has open in this process, if any: a second store can share only that one. */
+export function chdbOpenPath(): string | undefined {
+  return chdbPath?.path;
+}
+
 /** ClickHouse embedded in this process (chDB) over a data directory. */
 export class ChdbConnection implements ClickHouseConnection {
   private constructor(
