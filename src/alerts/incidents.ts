@@ -258,6 +258,7 @@ export class IncidentTracker {
     this.dirty.clear();
     try {
       this.journal.append(records.map((incident) => ({ type: 'incident' as const, incident })));
+      this.journal.compact(this.incidents.size, () => [...this.incidents.values()].map((incident) => ({ type: 'incident' as const, incident })));
     } catch (err) {
       console.error(`vigil: could not write incidents: ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -123,6 +123,25 @@ test('every change is audited with who and what, and survives a restart; a torn 
   });
 });
 
+test('a long-running journal is compacted as it goes: the file stays a few times the alerts, and a restart sees the same', () => {
+  withManager((open, dir) => {
+    const alerts = open();
+    // 20 alerts updated 1,000 times each, flushed as a running Vigil does every second: 20,000 records appended.
+    for (let round = 0; round < 1000; round++) {
+      alerts.handle(Array.from({ length: 20 }, (_, i) => bruteForce(`203.0.113.${i}`, round / 100, [`e-${i}-${round}`])));
+      alerts.flush();
+    }
+    const lines = readFileSync(join(dir, 'alerts.jsonl'), 'utf8').trim().split('\n');
+    assert.ok(lines.length <= 10_000 + 20, `${lines.length} records for 20 alerts`);
+    const before = alerts.list({ limit: 100 }).alerts.map((a) => [a.entity?.value, a.count]);
+    assert.deepEqual(new Set(before.map(([, count]) => count)), new Set([1000]));
+    alerts.close();
+    const reopened = open();
+    assert.deepEqual(reopened.list({ limit: 100 }).alerts.map((a) => [a.entity?.value, a.count]), before);
+    reopened.close();
+  });
+});
+
 test('suppression rules silence matching detections only, until their time; bad ones are refused', () => {
   withManager((open) => {
     const alerts = open();

@@ -125,8 +125,13 @@ export class AlertManager {
     for (const alert of [...this.alerts.values()].sort((a, b) => a.last_seen.localeCompare(b.last_seen))) {
       if (alert.status !== 'resolved') this.byKey.set(keyOf(alert), alert.id);
     }
+    return this.current();
+  }
+
+  /** The records that describe the state now: what a compacted journal holds. */
+  private current(): JournalRecord[] {
     return [
-      ...[...confidence].map(([id, record]) => ({ type: 'confidence' as const, id, record })),
+      ...Object.entries(this.confidence.snapshot()).map(([id, record]) => ({ type: 'confidence' as const, id, record })),
       ...[...this.suppressions.values()].map((suppression) => ({ type: 'suppression' as const, suppression })),
       ...[...this.alerts.values()].map((alert) => ({ type: 'alert' as const, alert })),
     ];
@@ -365,6 +370,7 @@ export class AlertManager {
     this.dirty.clear();
     try {
       this.journal.append(records);
+      this.journal.compact(this.alerts.size + this.suppressions.size, () => this.current());
     } catch (err) {
       console.error(`vigil: could not write alerts to ${this.journal.toString()}: ${err instanceof Error ? err.message : String(err)}`);
     }
