@@ -51,7 +51,7 @@ export interface Detection {
   details?: Record<string, unknown>;
 }
 
-/** Runs on the stream: sees every stored batch in arrival order, answers what it found in it. */
+/** Runs on the stream: sees every accepted batch in arrival order, answers what it found in it. */
 export interface Detector {
   readonly name: string;
   /** Must not throw for one bad event: a bad event is skipped and counted. */

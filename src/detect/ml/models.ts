@@ -48,7 +48,7 @@ export class Models implements Detector {
     return [...this.detectors.keys()];
   }
 
-  /** Scores a stored batch with every detector; one failing detector costs only its own detections. */
+  /** Scores a batch with every detector; one failing detector costs only its own detections. */
   process(events: readonly EcsEvent[]): Detection[] {
     const out: Detection[] = [];
     for (const detector of this.detectors.values()) {
