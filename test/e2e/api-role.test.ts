@@ -7,14 +7,15 @@
 // retraining, and users and tokens shared with the ingest role.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { parseConfig } from '../../src/config/config.js';
 import { startRoles, type RolesRuntime } from '../../src/pipeline/roles.js';
 import { natsServerAvailable, startNats, type NatsCluster } from '../../src/testing/nats.js';
-import { runVigil, startVigilProcess, type ServerProcess } from '../../src/testing/process.js';
+import { REPO_ROOT, runVigil, startVigilProcess, type ServerProcess } from '../../src/testing/process.js';
+import { CHROMIUM, launchBrowser } from '../ui/browser.js';
 
 const skip = natsServerAvailable() ? false : 'nats-server is not installed (scripts/test.sh installs it as root)';
 const PASSWORD = 'api-role-test-password';
@@ -237,6 +238,27 @@ test('a separate api role serves search, alerts, triage, the live stream, rules 
     assert.equal(on.status, 200);
     assert.equal(await send(bruteForce('203.0.113.78')), 12);
     await until('the re-enabled rule firing', alertFor('203.0.113.78'));
+    // The dashboard of the api role shows the deployment on its System health page.
+    if (existsSync(CHROMIUM) && existsSync(join(REPO_ROOT, 'dist/web/index.html'))) {
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${apiUrl}/login`);
+        await page.locator('input[name=username]').waitFor();
+        browser.takeProblems(); // the login page asks for a session before there is one: a 401 the browser logs
+        await page.fill('input[name=username]', 'admin');
+        await page.fill('input[name=password]', PASSWORD);
+        await page.click('button[type=submit]');
+        await page.getByTestId('page-overview').waitFor();
+        await page.goto(`${apiUrl}/health`);
+        await page.getByTestId('process-table').waitFor();
+        const rows = await page.getByTestId('process-row').allTextContents();
+        for (const role of ['ingest', 'analyze', 'store', 'api']) assert.ok(rows.some((r) => r.includes(role)), `${role} in ${rows.join(' | ')}`);
+        assert.deepEqual(browser.takeProblems(), []);
+      } finally {
+        await browser.close();
+      }
+    }
   } finally {
     for (const p of processes) p.child.kill('SIGKILL');
     await api?.close();

@@ -89,6 +89,70 @@ function Hosts() {
   );
 }
 
+/** A process of a bus deployment, as the api role's health lists it (src/bus/presence.ts). */
+interface DeploymentProcess {
+  id: string;
+  roles: string[];
+  host: string;
+  pid: number;
+  version: string;
+  url: string | null;
+  seen_at: string;
+  details?: Record<string, unknown>;
+}
+
+interface DeploymentHealth {
+  ok: boolean;
+  store: number;
+  analyze: number;
+  ingest: number;
+  api: number;
+  processes: DeploymentProcess[];
+  error?: string;
+}
+
+/** The processes of a deployment over the bus (`vigil start --role …`): only the api role reports them. */
+function Deployment(props: { roles: DeploymentHealth }) {
+  const { roles } = props;
+  const missing = roles.store === 0 ? 'no store role answers: alerts, incidents, rules and models are unavailable' : roles.analyze === 0 ? 'no analyze worker: nothing is being detected' : undefined;
+  return (
+    <Panel title={`Deployment: ${roles.ingest} ingest, ${roles.analyze} analyze, ${roles.store} store, ${roles.api} api`} class="panel-table">
+      {missing || roles.error ? <div class="state-error">{roles.error ?? missing}</div> : null}
+      <table class="table" data-testid="process-table">
+        <thead>
+          <tr>
+            <th>Roles</th>
+            <th>Host</th>
+            <th>Process</th>
+            <th>Version</th>
+            <th>Work</th>
+            <th>Last seen</th>
+          </tr>
+        </thead>
+        <tbody>
+          {roles.processes.map((p) => (
+            <tr key={p.id} data-testid="process-row">
+              <td>{p.roles.join(', ')}</td>
+              <td>{p.host}</td>
+              <td class="mono small">
+                {p.pid}
+                {p.url ? <div class="muted small">{p.url}</div> : null}
+              </td>
+              <td>{p.version}</td>
+              <td class="muted small">
+                {Object.entries(p.details ?? {})
+                  .map(([k, v]) => `${k.replace(/_/g, ' ')}: ${Array.isArray(v) ? v.join(', ') : typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`)
+                  .join(' · ')}
+              </td>
+              <td>{ago(p.seen_at)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Panel>
+  );
+}
+
 /** Per-stage rates from successive counter snapshots. */
 function useStageRates() {
   const prev = useRef<HealthMessage | undefined>(live.health);
@@ -111,7 +175,8 @@ export function HealthPage() {
   const { health, history } = useStageRates();
   const rules = useLoad((signal) => api<{ rules?: unknown[]; total?: number }>('/api/v1/rules', { signal }), []);
   const models = useLoad((signal) => api<{ models?: unknown[]; total?: number }>('/api/v1/models', { signal }), []);
-  const status = useLoad((signal) => api<{ status: string; version: string; uptime_s: number }>('/api/v1/health', { signal }), []);
+  const status = useLoad((signal) => api<{ status: string; version: string; uptime_s: number; components?: { roles?: DeploymentHealth } }>('/api/v1/health', { signal }), []);
+  const roles = status.data?.components?.roles;
   const last = history[history.length - 1];
   const chart = useMemo(
     () => [history.map((h) => h.at), history.map((h) => h.received), history.map((h) => h.parsed), history.map((h) => h.stored)],
@@ -133,6 +198,7 @@ export function HealthPage() {
       <Panel title="Monitored hosts" class="panel-table">
         <Hosts />
       </Panel>
+      {roles ? <Deployment roles={roles} /> : null}
       <h2 class="section">Vigil</h2>
       <div class="stats">
         <Stat label="Received / s" value={last ? num(last.received) : '…'} />
