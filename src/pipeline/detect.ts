@@ -157,8 +157,8 @@ export class DetectStage implements EventStage {
 
   /**
    * Arrival-to-detection time of each detection: from its trigger event's `event.ingested` (set when an input
-   * handed the event to the pipeline) to now, once the detectors have run and the alert is raised. Detections without a trigger in the
-   * batch (chained correlations) are not timed.
+   * handed the event to the pipeline) to now, once the detectors have run and the alert is raised. Detections
+   * without a trigger in the batch (chained correlations) are not timed.
    */
   private observeLatency(trigger: readonly (EcsEvent | undefined)[]): void {
     const now = this.clock.now();
