@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DAY_MS } from './requests.js';
-import { HOUR_MS, MINUTE_MS, bucketStart, histogramGrains, rollupField, splitRange } from './rollups.js';
+import { FIVE_MINUTES_MS, HOUR_MS, MINUTE_MS, bucketStart, histogramGrains, rollupField, splitRange } from './rollups.js';
 
 const T = Date.parse('2024-05-01T00:00:00Z');
 
@@ -56,9 +56,10 @@ test('the pieces of a split range cover it exactly once, wherever its edges fall
 
 test('a histogram uses the grains whose buckets each fall in one of its buckets', () => {
   const dataset = rollupField('event.dataset')!;
-  assert.deepEqual(histogramGrains(dataset, { interval: 1_800_000, start: T }), [MINUTE_MS]);
-  assert.deepEqual(histogramGrains(dataset, { interval: 10_800_000, start: T }), [MINUTE_MS, HOUR_MS]);
-  assert.deepEqual(histogramGrains(dataset, { interval: 7 * DAY_MS, start: T - 2 * DAY_MS }), [MINUTE_MS, HOUR_MS, DAY_MS]);
+  assert.deepEqual(histogramGrains(dataset, { interval: 1_800_000, start: T }), [FIVE_MINUTES_MS]);
+  assert.deepEqual(histogramGrains(dataset, { interval: 10_800_000, start: T }), [FIVE_MINUTES_MS, HOUR_MS]);
+  assert.deepEqual(histogramGrains(dataset, { interval: 7 * DAY_MS, start: T - 2 * DAY_MS }), [FIVE_MINUTES_MS, HOUR_MS, DAY_MS]);
+  assert.deepEqual(histogramGrains(dataset, { interval: 60_000, start: T }), []);
   assert.deepEqual(histogramGrains(dataset, { interval: 45_000, start: T }), []);
   assert.deepEqual(histogramGrains(dataset, { interval: 2 * DAY_MS, start: T + 30_000 }), []);
   assert.deepEqual(histogramGrains(rollupField('user.name')!, { interval: 1_800_000, start: T }), []);

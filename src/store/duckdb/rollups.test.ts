@@ -10,6 +10,7 @@ import { ManualClock } from '../../core/clock.js';
 import type { EcsEvent } from '../../core/event.js';
 import { parseQuery } from '../query/parse.js';
 import { DAY_MS } from '../requests.js';
+import { ROLLUP_VERSION } from '../rollups.js';
 import { parseIsoMicros } from '../time.js';
 import { assertAggregates, loneEvents, spreadEvents } from '../testdata/aggregates.js';
 import { bulkEvents } from '../testdata/events.js';
@@ -86,7 +87,14 @@ test('a store from before rollups gets them built on open; events written withou
   const store = await open('upgrade');
   await assertAggregates(store, events, START, 4);
   await store.close();
-  assert.deepEqual(await onFile('upgrade', `SELECT value FROM vigil_meta WHERE key = 'rollup_version'`), [['1']]);
+  assert.deepEqual(await onFile('upgrade', `SELECT value FROM vigil_meta WHERE key = 'rollup_version'`), [[ROLLUP_VERSION]]);
+  // Built as another version counted (other fields, grains or meaning; here: other daily counts): built again.
+  await onFile('upgrade', `UPDATE vigil_meta SET value = '0;event.dataset=60000' WHERE key = 'rollup_version'`);
+  await onFile('upgrade', `UPDATE vigil_rollup SET n = n + 7 WHERE grain = ${DAY_MS}`);
+  const rebuilt = await open('upgrade');
+  await assertAggregates(rebuilt, events, START, 4);
+  await rebuilt.close();
+  assert.deepEqual(await onFile('upgrade', `SELECT value FROM vigil_meta WHERE key = 'rollup_version'`), [[ROLLUP_VERSION]]);
   // A Vigil that knows no rollups appends events behind their back.
   const withoutRollups = await open('upgrade', { rollups: false });
   const more = spreadEvents(300, START, 4, 'more', 9);

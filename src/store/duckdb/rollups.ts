@@ -3,15 +3,14 @@
 // always sees rollups and events agree; the rows a key gathers over many batches are summed now and then.
 import { BIGINT, DuckDBDataChunk, INTEGER, VARCHAR, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { DAY_MS, toNumber } from '../requests.js';
-import { ROLLUP_FIELDS, bucketStart, type RangePlan, type RollupField } from '../rollups.js';
+import { ROLLUP_FIELDS, ROLLUP_VERSION, bucketStart, type RangePlan, type RollupField } from '../rollups.js';
 import { hotColumn } from '../sql/columns.js';
 import { SqlParams, timeBoundsSql } from './compile.js';
 import type { EventColumns } from './rows.js';
 import { COLUMN_ORDER } from './schema.js';
 
 export const ROLLUP_TABLE = 'vigil_rollup';
-/** Bumped when the rollup's fields or grains change: the table is then built again from the events. */
-export const ROLLUP_VERSION = '1';
+/** The vigil_meta key holding the ROLLUP_VERSION the table was built as. */
 const META_KEY = 'rollup_version';
 
 const CREATE_TABLE = `CREATE TABLE ${ROLLUP_TABLE} (
@@ -30,7 +29,9 @@ function columnOf(field: RollupField): string {
   return hot.column;
 }
 
-const FIELD_COLUMNS = ROLLUP_FIELDS.map((f) => COLUMN_ORDER.indexOf(columnOf(f) as (typeof COLUMN_ORDER)[number]));
+function columnIndex(field: RollupField): number {
+  return COLUMN_ORDER.indexOf(columnOf(field) as (typeof COLUMN_ORDER)[number]);
+}
 
 /** The bucket start (ms) of a `ts` in µs: integer arithmetic, exact over DuckDB's whole timestamp range. */
 function bucketOfMicros(micros: bigint, grain: number): number {
@@ -72,8 +73,8 @@ export function batchRollup(batch: EventColumns): RollupRows {
     for (let row = 0; row < batch.count; row++) buckets[row] = bucketOfMicros(ts[row] as bigint, grain);
     bucketsByGrain.set(grain, buckets);
   }
-  ROLLUP_FIELDS.forEach((f, i) => {
-    const values = batch.columns[FIELD_COLUMNS[i]!]!;
+  for (const f of ROLLUP_FIELDS) {
+    const values = batch.columns[columnIndex(f)]!;
     const buckets = bucketsByGrain.get(f.grains[0]!)!;
     let counts = new Map<number, Map<string | null, number>>();
     for (let row = 0; row < batch.count; row++) {
@@ -104,7 +105,7 @@ export function batchRollup(batch: EventColumns): RollupRows {
         }
       }
     });
-  });
+  }
   rows.count = rows.grain.length;
   return rows;
 }
