@@ -95,6 +95,13 @@ test('a store from before rollups gets them built on open; events written withou
   await assertAggregates(rebuilt, events, START, 4);
   await rebuilt.close();
   assert.deepEqual(await onFile('upgrade', `SELECT value FROM vigil_meta WHERE key = 'rollup_version'`), [[ROLLUP_VERSION]]);
+  // Its table dropped by hand: built again too.
+  await onFile('upgrade', `DROP TABLE vigil_rollup`);
+  const recreated = await open('upgrade');
+  await recreated.stats();
+  await assertAggregates(recreated, events, START, 4);
+  await recreated.close();
+  assert.deepEqual(await onFile('upgrade', `SELECT count(*) > 0 FROM vigil_rollup`), [[true]]);
   // A Vigil that knows no rollups appends events behind their back.
   const withoutRollups = await open('upgrade', { rollups: false });
   const more = spreadEvents(300, START, 4, 'more', 9);

@@ -253,7 +253,10 @@ export class Rollups {
     await connection.run(`DELETE FROM vigil_meta WHERE key = '${META_KEY}'`);
   }
 
+  /** Whether the rollup counts as many events as the table holds (false when it is missing). */
   private async inStep(connection: DuckDBConnection): Promise<boolean> {
+    const [table] = (await connection.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name = '${ROLLUP_TABLE}' AND NOT temporary`)).getRowsJS();
+    if (toNumber(table?.[0]) === 0) return false;
     const [row] = (
       await connection.runAndReadAll(
         `SELECT (SELECT count(*) FROM events), (SELECT coalesce(sum(n), 0) FROM ${ROLLUP_TABLE} WHERE field = '${ROLLUP_FIELDS[0]!.field}' AND grain = ${ROLLUP_FIELDS[0]!.grains[0]!})`,
