@@ -139,7 +139,7 @@ export async function appendRollup(connection: DuckDBConnection, rows: RollupRow
 export async function addEventCounts(connection: DuckDBConnection, where: string, params: SqlParams, sign: 1 | -1): Promise<AddedRows> {
   const finest = ROLLUP_FIELDS.map(
     (f) => `SELECT ${f.grains[0]!} AS grain, ${bucketSql(f.grains[0]!)} AS bucket, '${f.field}' AS field, ${columnOf(f)} AS value, count(*) AS n
-      FROM events WHERE ${where} GROUP BY ALL`,
+      FROM events WHERE (${where}) GROUP BY ALL`,
   ).join(' UNION ALL ');
   await connection.run(`CREATE OR REPLACE TEMP TABLE vigil_rollup_delta AS ${finest}`, params.values, params.types);
   for (const f of ROLLUP_FIELDS) {

@@ -1,5 +1,6 @@
 // The embedded event store on DuckDB: one file (`events.duckdb`) with its write-ahead log, one connection that writes
-// (writes are serialised) and a small pool that reads, each query seeing a committed snapshot (DuckDB's MVCC).
+// (writes are serialised) and a small pool that reads, each query seeing a committed snapshot (DuckDB's MVCC), and
+// rollups (rollups.ts) that count what dashboards aggregate over long ranges.
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
