@@ -6,6 +6,8 @@ import { VigilError } from '../core/errors.js';
 import type { EcsEvent } from '../core/event.js';
 import type { QueryNode } from './query/ast.js';
 import { parseQuery } from './query/parse.js';
+import { DAY_MS } from './requests.js';
+import { assertAggregates, loneEvents, spreadEvents } from './testdata/aggregates.js';
 import { FIXTURE_EVENTS, FIXTURE_IDS_NEWEST_FIRST, bulkEvents } from './testdata/events.js';
 import type { EventStore } from './types.js';
 
@@ -288,6 +290,29 @@ export function runStoreContract(name: string, open: OpenStore): void {
         ]);
         const unknown = await store.top({ query: { type: 'all' }, field: 'no.such.field', size: 10 });
         assert.deepEqual(unknown, { field: 'no.such.field', total: 0, values: [] });
+      });
+    });
+
+    test('aggregates over days count exactly the events in range wherever its edges fall, after deletions and late events too', async () => {
+      await withStore(open, async (store) => {
+        const start = Date.parse('2024-05-01T00:00:00Z');
+        const cutoff = start + 2 * DAY_MS;
+        let events = [...spreadEvents(3000, start, 6, 'agg', 7, true), ...loneEvents(start, 2)];
+        for (let i = 0; i < events.length; i += 700) await store.append(events.slice(i, i + 700));
+        await assertAggregates(store, events, start, 6);
+        // Retention by age takes the events received before its cutoff: the first two days, and every lone value.
+        const kept = events.filter((e) => Date.parse(e.event.ingested!) >= cutoff);
+        assert.deepEqual(await store.enforceRetention({ maxAgeDays: 1 }, cutoff + DAY_MS), { deleted: events.length - kept.length });
+        events = kept;
+        await assertAggregates(store, events, start, 6);
+        // Late events, older than most stored ones, and a retried batch whose first part is stored already.
+        const late = spreadEvents(600, start - DAY_MS, 3, 'late', 11);
+        await store.append(late);
+        const fresh = spreadEvents(50, start + 5 * DAY_MS, 1, 'retry', 13);
+        const retry = [...late.slice(0, 100), ...fresh];
+        assert.equal((await store.append(retry, { unique: retry.map((_, i) => i) })).stored, fresh.length);
+        events = [...events, ...late, ...fresh];
+        await assertAggregates(store, events, start - DAY_MS, 7);
       });
     });
 

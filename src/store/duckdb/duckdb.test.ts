@@ -11,6 +11,7 @@ import { markedQueries } from '../../testing/queries.js';
 import { ManualClock } from '../../core/clock.js';
 import { VigilError } from '../../core/errors.js';
 import { runStoreContract } from '../contract.js';
+import { parseQuery } from '../query/parse.js';
 import { SqlParams, compileQuery } from './compile.js';
 import { openDuckDbStore } from './store.js';
 import { documentJson, eventColumns, restoreDocument } from './rows.js';
@@ -53,6 +54,13 @@ test('a kill -9 right after append resolved loses nothing; a later interrupted a
     assert.ok(acked.total >= 500);
     // Batches after the marker are 500 events each: whole or absent.
     assert.equal(all.total % 500, 0, `total ${all.total}`);
+    // The rollup counts exactly what the events hold, whatever the kill interrupted (once checked on opening).
+    await store.stats();
+    const datasets = await store.top({ query: { type: 'all' }, field: 'event.dataset', size: 10 });
+    assert.equal(datasets.total, all.total);
+    for (const { value, count } of datasets.values) {
+      assert.equal(count, (await store.search({ query: parseQuery(`event.dataset:"${value}"`), limit: 0 })).total, value);
+    }
   } finally {
     await store.close();
   }
