@@ -7,20 +7,9 @@ import type { KV } from '@nats-io/kv';
 import { errorMessage } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { BUCKETS, type Bus } from './connection.js';
+import type { ProcessEntry } from './process.js';
 
-export interface ProcessEntry {
-  id: string;
-  roles: string[];
-  host: string;
-  pid: number;
-  version: string;
-  /** Its HTTP API, if it has one. */
-  url: string | null;
-  started_at: string;
-  seen_at: string;
-  /** What the process says of its work (worker id and partitions, events stored …). */
-  details?: Record<string, unknown>;
-}
+export type { ProcessEntry } from './process.js';
 
 /** Entries live this long without renewal (three renewals missed). */
 function ttlMs(bus: Bus): number {

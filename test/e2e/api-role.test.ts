@@ -15,47 +15,19 @@ import { parseConfig } from '../../src/config/config.js';
 import { startRoles, type RolesRuntime } from '../../src/pipeline/roles.js';
 import { natsServerAvailable, startNats, type NatsCluster } from '../../src/testing/nats.js';
 import { REPO_ROOT, runVigil, startVigilProcess, type ServerProcess } from '../../src/testing/process.js';
+import { readServerSentEvents } from '../../src/testing/sse.js';
 import { CHROMIUM, launchBrowser } from '../ui/browser.js';
 
 const skip = natsServerAvailable() ? false : 'nats-server is not installed (scripts/test.sh installs it as root)';
 const PASSWORD = 'api-role-test-password';
 const BRUTE_FORCE = '6f0d1c3e-8a52-4c47-9a57-0b1f3d6c2a01';
 
-interface Message {
-  event: string;
-  data: unknown;
-  at: number;
-}
-
-/** Reads server-sent events from a real HTTP response. */
+/** The stream of the api role, read as it comes. */
 async function openStream(url: string, token: string) {
   const controller = new AbortController();
   const res = await fetch(`${url}/api/v1/stream`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
   assert.equal(res.status, 200);
-  const messages: Message[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  void (async () => {
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const m: Message = { event: 'message', data: undefined, at: Date.now() };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) m.event = line.slice(7);
-            else if (line.startsWith('data: ')) m.data = JSON.parse(line.slice(6));
-          }
-          if (m.data !== undefined) messages.push(m);
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { messages, close: () => controller.abort() };
+  return readServerSentEvents(res, controller);
 }
 
 async function until<T>(what: string, check: () => Promise<T | undefined | false>, ms = 30_000): Promise<T> {

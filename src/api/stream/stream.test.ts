@@ -2,56 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Detection } from '../../core/detection.js';
 import { startTestVigil, type TestVigil } from '../../testing/runtime.js';
+import { readServerSentEvents } from '../../testing/sse.js';
 
-interface Message {
-  id?: string;
-  event: string;
-  data: unknown;
-}
-
-/** Reads server-sent events from a real HTTP response (WHATWG HTML §9.2 framing). */
+/** The stream of a test Vigil, read as it comes. */
 async function openStream(vigil: TestVigil, headers: Record<string, string> = {}) {
   const controller = new AbortController();
   const res = await vigil.call('/api/v1/stream', { headers, signal: controller.signal });
-  const messages: Message[] = [];
-  const waiters: (() => void)[] = [];
-  const decoder = new TextDecoder();
-  let buffer = '';
-  void (async () => {
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let end: number;
-        while ((end = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const m: Message = { event: 'message', data: undefined };
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) m.event = line.slice(7);
-            else if (line.startsWith('data: ')) m.data = JSON.parse(line.slice(6));
-            else if (line.startsWith('id: ')) m.id = line.slice(4);
-          }
-          if (m.data !== undefined) messages.push(m);
-          waiters.splice(0).forEach((w) => w());
-        }
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  const next = async (event: string, match: (data: never) => boolean = () => true, timeoutMs = 5000): Promise<Message> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = messages.find((m) => m.event === event && match(m.data as never));
-      if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${event} message within ${timeoutMs} ms; got ${messages.map((m) => m.event).join(', ')}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 100);
-      });
-    }
-  };
-  return { res, next, messages, close: () => controller.abort() };
+  return { res, ...readServerSentEvents(res, controller) };
 }
 
 const detection = (ip: string): Detection => ({

@@ -6,6 +6,7 @@ import { ago, bytes, num, pct, show } from '../lib/format.js';
 import { useLive, useLoad } from '../lib/hooks.js';
 import { live } from '../lib/stream.js';
 import type { HealthMessage, HostSummary } from '../lib/types.js';
+import type { ProcessEntry } from '../../../src/bus/process.js';
 import { Chart } from '../components/chart.js';
 import { Empty, Failure, Loading, Panel, Stat } from '../components/ui.js';
 
@@ -89,25 +90,14 @@ function Hosts() {
   );
 }
 
-/** A process of a bus deployment, as the api role's health lists it (src/bus/presence.ts). */
-interface DeploymentProcess {
-  id: string;
-  roles: string[];
-  host: string;
-  pid: number;
-  version: string;
-  url: string | null;
-  seen_at: string;
-  details?: Record<string, unknown>;
-}
-
+/** The api role's `components.roles` in GET /api/v1/health (src/pipeline/roles.ts). */
 interface DeploymentHealth {
   ok: boolean;
   store: number;
   analyze: number;
   ingest: number;
   api: number;
-  processes: DeploymentProcess[];
+  processes: ProcessEntry[];
   error?: string;
 }
 
