@@ -35,6 +35,7 @@ import { RuleEngine, ruleEngineOptions } from '../detect/rules/engine.js';
 import { Enrichment } from '../enrich/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
+import { httpRateLimits } from '../api/rate-limit.js';
 import { startSyslog, type SyslogReceiver } from '../sources/syslog/index.js';
 import { Pipeline } from './pipeline.js';
 import { openDataDir, startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
@@ -237,6 +238,7 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
           version: VERSION,
           maxBodyBytes: config.ingest.max_body_bytes,
           health,
+          rateLimits: httpRateLimits(config.limits),
           ...(config.tls ? { tls: config.tls } : {}),
         });
         await api.listen({ host: config.host, port: config.port });

@@ -11,6 +11,7 @@ import { Credentials } from '../api/auth/credentials.js';
 import { buildApi } from '../api/server.js';
 import type { HealthSource } from '../api/health/routes.js';
 import { HostRegistry } from '../api/hosts/registry.js';
+import { httpRateLimits } from '../api/rate-limit.js';
 import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
@@ -258,6 +259,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       sessions: { ...config.sessions, file: join(config.data_dir, 'sessions.json') },
       loginGuard,
       audit,
+      rateLimits: httpRateLimits(config.limits),
       ...(config.tls ? { tls: config.tls } : {}),
     });
     await api.listen({ host: config.host, port: config.port });
