@@ -7,7 +7,7 @@ import { Counter } from 'prom-client';
 import { VigilError } from '../core/errors.js';
 import type { Telemetry } from '../core/telemetry.js';
 import { TokenBuckets, type RateLimit, type TokenBucket } from '../core/token-bucket.js';
-import { addressKey } from './auth/lockout.js';
+import { addressKey } from '../core/ip.js';
 import { PAGE_PATHS } from './ui/routes.js';
 
 export interface HttpRateLimits {

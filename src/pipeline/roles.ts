@@ -36,7 +36,7 @@ import { Enrichment } from '../enrich/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
 import { httpRateLimits } from '../api/rate-limit.js';
-import { startSyslog, type SyslogReceiver } from '../sources/syslog/index.js';
+import { startSyslog, syslogRateLimits, type SyslogReceiver } from '../sources/syslog/index.js';
 import { Pipeline } from './pipeline.js';
 import { openDataDir, startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 
@@ -254,6 +254,7 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
             maxMessageBytes: config.syslog.max_message_bytes,
             maxConnections: config.syslog.max_connections,
             idleTimeoutMs: config.syslog.idle_timeout_ms,
+          ...syslogRateLimits(config.limits),
             ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
           },
           pipeline,

@@ -12,7 +12,7 @@ import { buildApi } from '../api/server.js';
 import type { HealthSource } from '../api/health/routes.js';
 import { HostRegistry } from '../api/hosts/registry.js';
 import { httpRateLimits } from '../api/rate-limit.js';
-import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
+import { startSyslog, syslogRateLimits, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
 import { openStore, storeConfigFromUrl } from '../store/index.js';
@@ -289,6 +289,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           maxMessageBytes: config.syslog.max_message_bytes,
           maxConnections: config.syslog.max_connections,
           idleTimeoutMs: config.syslog.idle_timeout_ms,
+          ...syslogRateLimits(config.limits),
           ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
         },
         ingest,
