@@ -9,6 +9,7 @@ import { registerBodies } from './body.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventIngestRoute } from './events/routes.js';
 import type { HealthSource } from './health/routes.js';
+import { registerRateLimits, type HttpRateLimits } from './rate-limit.js';
 import { createServer } from './server.js';
 
 export interface IngestApiDeps {
@@ -21,10 +22,13 @@ export interface IngestApiDeps {
   /** The bus connection and the inputs; the bus is the "store" here: down means events cannot be taken. */
   health: HealthSource[];
   tls?: { cert: string; key: string };
+  /** Per-client rate limits (api/rate-limit.ts); none when absent. */
+  rateLimits?: HttpRateLimits;
 }
 
 export async function buildIngestApi(deps: IngestApiDeps): Promise<FastifyInstance> {
   const app = await createServer(deps);
+  if (deps.rateLimits) registerRateLimits(app, deps.rateLimits, deps.telemetry);
   // Tokens only: there is no dashboard to sign in to here.
   registerAuth(app, deps.credentials);
   registerBodies(app);

@@ -15,6 +15,7 @@ import { registerRuleRoutes, type RuleRoutesDeps } from './rules/routes.js';
 import { registerAlertRoutes } from './alerts/routes.js';
 import { registerAuth, type ForwardedAuth, type RouteAccess } from './auth/hook.js';
 import { registerBodies } from './body.js';
+import { registerRateLimits, type HttpRateLimits } from './rate-limit.js';
 import { registerEsRoutes } from './es/routes.js';
 import { registerEventRoutes } from './events/routes.js';
 import { registerHealthRoutes, type HealthSource } from './health/routes.js';
@@ -60,6 +61,8 @@ export interface ApiDeps extends RuleRoutesDeps {
   audit?: AuditSink;
   /** Requests the api role of a bus deployment forwards here, already authenticated (bus/forward.ts). */
   forwarded?: ForwardedAuth;
+  /** Per-client rate limits (api/rate-limit.ts); none when absent. */
+  rateLimits?: HttpRateLimits;
 }
 
 /** Every route with the role it needs: what the role matrix test walks, and what the API documents. */
@@ -153,6 +156,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ...(deps.loginGuard ? { guard: deps.loginGuard } : {}),
   });
   app.addHook('onClose', async () => sessions.close());
+  if (deps.rateLimits) registerRateLimits(app, deps.rateLimits, deps.telemetry);
   registerAuth(app, deps.credentials, sessions, sessions.guard, deps.forwarded);
   registerBodies(app);
   registerHealthRoutes(app, deps);

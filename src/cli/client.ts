@@ -21,11 +21,18 @@ export async function callServer(options: ServerOptions, path: string, init: Req
   }
   if (!response.ok) {
     let message = `${response.status} ${response.statusText}`;
+    let errorId: string | undefined;
     try {
-      const body = (await response.json()) as { error?: { message?: string } };
+      const body = (await response.json()) as { error?: { id?: string; message?: string } };
       if (body.error?.message) message = body.error.message;
+      errorId = body.error?.id;
     } catch {
       // not JSON: keep the status line
+    }
+    if (response.status === 429) {
+      // A full queue (`busy`) or this client over its rate limit (`rate_limited`): callers that retry wait Retry-After.
+      const retryAfter = Number(response.headers.get('retry-after') ?? '1');
+      throw new VigilError(errorId === 'rate_limited' ? 'rate_limited' : 'busy', message, { retryAfter: Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : 1 });
     }
     const id = response.status === 401 ? 'unauthorized' : response.status === 403 ? 'forbidden' : response.status === 400 ? 'bad_request' : response.status === 404 ? 'not_found' : 'unavailable';
     throw new VigilError(id, message);

@@ -88,6 +88,11 @@ async function ingestFiles(files: string[], send: Sender, showProgress: boolean)
           await new Promise((r) => setTimeout(r, (err.retryAfter ?? 1) * 100));
           continue;
         }
+        // Over this token's rate limit: the server will not take more before Retry-After.
+        if (err instanceof VigilError && err.id === 'rate_limited') {
+          await new Promise((r) => setTimeout(r, (err.retryAfter ?? 1) * 1000));
+          continue;
+        }
         throw err;
       }
     }

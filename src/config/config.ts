@@ -165,6 +165,19 @@ export const configSchema = z.strictObject({
       max_queue_events: z.number().int().min(100).default(200_000),
     })
     .prefault({}),
+  /** Per-client rate limits (token buckets; README "Hardening"); a rate of 0 turns that limit off. */
+  limits: z
+    .strictObject({
+      /** HTTP API requests per second per client (token, user or address), ingest routes and health excepted. */
+      api: z.strictObject({ requests_per_second: z.number().min(0).default(1_000), burst: z.number().min(1).default(2_000) }).prefault({}),
+      /** Events per second per client on the ingest routes (POST /api/v1/events, /es/…). */
+      ingest: z.strictObject({ events_per_second: z.number().min(0).default(50_000), burst: z.number().min(1).default(100_000) }).prefault({}),
+      /** Syslog messages per second per TCP or TLS connection; over it the connection is read more slowly. */
+      syslog_tcp: z.strictObject({ messages_per_second: z.number().min(0).default(50_000), burst: z.number().min(1).default(100_000) }).prefault({}),
+      /** Syslog messages per second per UDP sender address (an IPv6 /64); over it datagrams are dropped and counted. */
+      syslog_udp: z.strictObject({ messages_per_second: z.number().min(0).default(50_000), burst: z.number().min(1).default(100_000) }).prefault({}),
+    })
+    .prefault({}),
   /** Detection rules: Sigma rules, correlations and Vigil's own detectors (README "Detection rules"). */
   rules: z
     .strictObject({

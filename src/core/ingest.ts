@@ -63,6 +63,9 @@ export interface Ingest {
   readonly congested: boolean;
   /** Calls `listener` once when the queue has drained below its low-water mark. */
   onDrain(listener: () => void): void;
-  /** Counts data lost before it reached the pipeline (a UDP datagram cut, a line over the limit …). */
-  countDropped(input: string, reason: string, count?: number): void;
+  /**
+   * Counts data lost before it reached the pipeline (a UDP datagram cut, a line over the limit …); `intentional`
+   * when a policy dropped it (a rate limit), not a failure.
+   */
+  countDropped(input: string, reason: string, count?: number, intentional?: boolean): void;
 }

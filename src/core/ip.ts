@@ -179,3 +179,15 @@ export function formatIp(value: bigint): string {
   if (bestStart < 0) return hex.join(':');
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
 }
+
+/**
+ * The key of an address for per-client limits: IPv4 (and IPv4-mapped IPv6) as is, IPv6 by its /64, since one host
+ * or customer usually holds a whole /64 (RFC 6177) and could otherwise take a fresh address for each request.
+ */
+export function addressKey(address: string): string {
+  if (!address.includes(':')) return address.slice(0, 64);
+  const value = parseIp(address);
+  if (value === undefined) return address.slice(0, 64);
+  if (value >> 32n === 0xffffn) return formatIp(value);
+  return `${formatIp((value >> 64n) << 64n)}/64`;
+}

@@ -98,8 +98,8 @@ export class Pipeline implements Ingest {
     this.listeners.push(listener);
   }
 
-  countDropped(input: string, reason: string, count = 1): void {
-    this.telemetry.dropped.inc({ input, reason, intentional: 'false' }, count);
+  countDropped(input: string, reason: string, count = 1, intentional = false): void {
+    this.telemetry.dropped.inc({ input, reason, intentional: String(intentional) }, count);
   }
 
   private admit(count: number, input: string): void {

@@ -35,7 +35,8 @@ import { RuleEngine, ruleEngineOptions } from '../detect/rules/engine.js';
 import { Enrichment } from '../enrich/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
-import { startSyslog, type SyslogReceiver } from '../sources/syslog/index.js';
+import { httpRateLimits } from '../api/rate-limit.js';
+import { startSyslog, syslogRateLimits, type SyslogReceiver } from '../sources/syslog/index.js';
 import { Pipeline } from './pipeline.js';
 import { openDataDir, startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 
@@ -237,6 +238,7 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
           version: VERSION,
           maxBodyBytes: config.ingest.max_body_bytes,
           health,
+          rateLimits: httpRateLimits(config.limits),
           ...(config.tls ? { tls: config.tls } : {}),
         });
         await api.listen({ host: config.host, port: config.port });
@@ -252,6 +254,7 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
             maxMessageBytes: config.syslog.max_message_bytes,
             maxConnections: config.syslog.max_connections,
             idleTimeoutMs: config.syslog.idle_timeout_ms,
+          ...syslogRateLimits(config.limits),
             ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
           },
           pipeline,

@@ -11,7 +11,8 @@ import { Credentials } from '../api/auth/credentials.js';
 import { buildApi } from '../api/server.js';
 import type { HealthSource } from '../api/health/routes.js';
 import { HostRegistry } from '../api/hosts/registry.js';
-import { startSyslog, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
+import { httpRateLimits } from '../api/rate-limit.js';
+import { startSyslog, syslogRateLimits, type ListenPort, type SyslogReceiver } from '../sources/syslog/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
 import { openStore, storeConfigFromUrl } from '../store/index.js';
@@ -258,6 +259,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
       sessions: { ...config.sessions, file: join(config.data_dir, 'sessions.json') },
       loginGuard,
       audit,
+      rateLimits: httpRateLimits(config.limits),
       ...(config.tls ? { tls: config.tls } : {}),
     });
     await api.listen({ host: config.host, port: config.port });
@@ -287,6 +289,7 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
           maxMessageBytes: config.syslog.max_message_bytes,
           maxConnections: config.syslog.max_connections,
           idleTimeoutMs: config.syslog.idle_timeout_ms,
+          ...syslogRateLimits(config.limits),
           ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
         },
         ingest,

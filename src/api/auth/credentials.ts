@@ -51,6 +51,8 @@ export interface Principal {
   kind: 'user' | 'token' | 'env';
   name: string;
   role: Role;
+  /** A token's id (names need not be unique): what per-client rate limits key on. */
+  id?: string;
 }
 
 const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 };
@@ -161,7 +163,7 @@ export class Credentials {
     const record = this.byDigest.get(digest);
     if (record === undefined) return undefined;
     if (record.expires !== undefined && Date.parse(record.expires) <= now) return undefined;
-    return { kind: 'token', name: record.name, role: record.role };
+    return { kind: 'token', name: record.name, role: record.role, id: record.id };
   }
 
   authenticatePassword(name: string, password: string): Principal | undefined {

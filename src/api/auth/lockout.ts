@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Clock } from '../../core/clock.js';
 import { systemClock } from '../../core/clock.js';
 import { VigilError } from '../../core/errors.js';
-import { formatIp, parseIp } from '../../core/ip.js';
+import { addressKey } from '../../core/ip.js';
 import type { AuditSink } from '../../audit/trail.js';
 
 export interface LockoutPolicy {
@@ -76,13 +76,8 @@ function touch<V>(map: Map<string, V>, key: string, value: V): void {
   if (map.size > MAX_TRACKED) map.delete(map.keys().next().value!);
 }
 
-/** The key of an address: IPv4 as is, IPv6 by its /64 (one host usually holds a whole /64). */
-export function addressKey(address: string): string {
-  const value = parseIp(address);
-  if (value === undefined) return address.slice(0, 64);
-  if (value >> 32n === 0xffffn) return formatIp(value);
-  return `${formatIp((value >> 64n) << 64n)}/64`;
-}
+/** The key of an address: IPv4 as is, IPv6 by its /64 (core/ip.ts). */
+export { addressKey };
 
 /** Reads and writes the locks file, re-reading it when another process (`vigil user unlock`) changed it. */
 export class LockFileStore {

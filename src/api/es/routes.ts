@@ -3,10 +3,11 @@
 // calls shippers make at start (license, templates, ILM) answered so they proceed.
 // https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-bulk.html
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { VigilError } from '../../core/errors.js';
 import type { Pipeline } from '../../pipeline/pipeline.js';
 import { isRawBody, splitLines } from '../body.js';
+import { chargeEvents } from '../rate-limit.js';
 
 /** The version Vigil reports; shippers compare it with their own, so it is a recent 8.x. */
 export const ES_COMPAT_VERSION = '8.19.0';
@@ -132,10 +133,13 @@ export function registerEsRoutes(app: FastifyInstance, deps: { pipeline: Pipelin
     );
   }
 
-  const bulk = async (index: string | undefined, body: unknown, peer: string) => {
+  const bulk = async (index: string | undefined, request: FastifyRequest) => {
+    const body = request.body;
+    const peer = request.ip;
     if (!isRawBody(body)) throw new VigilError('unsupported_media_type', 'send the bulk body as application/x-ndjson');
     const started = performance.now();
     const actions = parseBulk(body.text, index);
+    chargeEvents(request, actions.length);
     const toStore = actions.filter((a) => a.error === undefined);
     const docs = toStore.map((a) => {
       const source = a.source;
@@ -192,13 +196,13 @@ export function registerEsRoutes(app: FastifyInstance, deps: { pipeline: Pipelin
 
   const schema = { hide: true } as const;
   for (const method of ['POST', 'PUT'] as const) {
-    app.route({ method, url: '/es/_bulk', config: { access: 'ingest' }, schema, handler: async (request) => bulk(undefined, request.body, request.ip) });
+    app.route({ method, url: '/es/_bulk', config: { access: 'ingest' }, schema, handler: async (request) => bulk(undefined, request) });
     app.route<{ Params: { index: string } }>({
       method,
       url: '/es/:index/_bulk',
       config: { access: 'ingest' },
       schema,
-      handler: async (request) => bulk(request.params.index, request.body, request.ip),
+      handler: async (request) => bulk(request.params.index, request),
     });
   }
 }

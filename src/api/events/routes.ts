@@ -11,6 +11,7 @@ import type { Pipeline } from '../../pipeline/pipeline.js';
 import { parseQuery } from '../../store/query/parse.js';
 import type { EventStore, TimeBounds } from '../../store/types.js';
 import { isRawBody, readJsonItems, splitLines } from '../body.js';
+import { chargeEvents } from '../rate-limit.js';
 
 export interface EventRoutesDeps {
   pipeline: Pipeline;
@@ -104,9 +105,11 @@ export function registerEventIngestRoute(app: FastifyInstance, deps: Pick<EventR
         if (!isFormat(format)) throw new VigilError('bad_request', `unknown format "${format.slice(0, 32)}": use auto, syslog, sshd, nginx, apache or json`);
         const lines = splitLines(body.text).map((l) => l.line);
         if (lines.length === 0) throw new VigilError('bad_request', 'the body has no lines');
+        chargeEvents(request, lines.length);
         result = await pipeline.ingestLines(lines, { format, input: 'http', peer, ...(hostName ? { hostName } : {}) });
       } else {
         const { items, originals } = readJsonItems(body);
+        chargeEvents(request, items.length);
         result = await pipeline.ingestDocuments(items, { input: 'http', peer, originals, ...(hostName ? { hostName } : {}) });
         if (result.accepted === 0 && result.rejected > 0) {
           const first = result.errors[0]!;

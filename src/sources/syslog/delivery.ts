@@ -39,8 +39,8 @@ export class Delivery {
     for (const wake of [...this.waiters]) wake();
   }
 
-  countDropped(input: string, reason: string, count = 1): void {
-    if (count > 0) this.ingest.countDropped(input, reason, count);
+  countDropped(input: string, reason: string, count = 1, intentional = false): void {
+    if (count > 0) this.ingest.countDropped(input, reason, count, intentional);
   }
 
   /**

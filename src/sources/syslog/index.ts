@@ -6,6 +6,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { VigilError, errorMessage } from '../../core/errors.js';
 import type { Ingest } from '../../core/ingest.js';
+import { addressKey } from '../../core/ip.js';
+import { TokenBuckets, type RateLimit } from '../../core/token-bucket.js';
 import { Delivery } from './delivery.js';
 import { splitDatagram } from './framing.js';
 import { StreamSession, formatPeer, type SessionSettings, type StreamInput } from './stream-session.js';
@@ -52,6 +54,13 @@ export interface SyslogOptions {
   batchMs?: number;
   /** Most messages in one `ingestLines` call (default 500). */
   batchSize?: number;
+  /** Messages per second per TCP or TLS connection; over it the connection is read more slowly (none when absent). */
+  tcpRateLimit?: RateLimit;
+  /**
+   * Messages per second per UDP sender address (an IPv6 /64); over it datagrams are dropped and counted as
+   * `countDropped('syslog_udp', 'rate_limited', n, intentional)`, since UDP cannot slow a sender down.
+   */
+  udpRateLimit?: RateLimit;
 }
 
 export const SYSLOG_DEFAULTS = {
@@ -62,11 +71,21 @@ export const SYSLOG_DEFAULTS = {
   batchSize: 500,
 } as const;
 
+/** The syslog limits from the `limits` block of the configuration. */
+export function syslogRateLimits(limits: { syslog_tcp: { messages_per_second: number; burst: number }; syslog_udp: { messages_per_second: number; burst: number } }): Pick<SyslogOptions, 'tcpRateLimit' | 'udpRateLimit'> {
+  return {
+    tcpRateLimit: { rate: limits.syslog_tcp.messages_per_second, burst: limits.syslog_tcp.burst },
+    udpRateLimit: { rate: limits.syslog_udp.messages_per_second, burst: limits.syslog_udp.burst },
+  };
+}
+
 export interface SyslogStats {
   /** Open TCP and TLS connections. */
   connections: number;
-  /** Of those, connections not being read because the pipeline is behind. */
+  /** Of those, connections not being read because the pipeline is behind or they are over their message rate. */
   pausedConnections: number;
+  /** Of those, connections held back by their message rate. */
+  rateLimitedConnections: number;
   /** Messages framed since the start, all inputs. */
   messages: number;
 }
@@ -116,6 +135,7 @@ export async function startSyslog(options: SyslogOptions, ingest: Ingest): Promi
   const dropConnection = (input: StreamInput) => () => delivery.countDropped(input, 'connection_limit');
 
   const datagrams = new DatagramBatcher(delivery, settings);
+  const udpLimit = options.udpRateLimit !== undefined && options.udpRateLimit.rate > 0 ? new TokenBuckets(options.udpRateLimit) : undefined;
   const onDatagram = (datagram: Buffer, rinfo: dgram.RemoteInfo): void => {
     const lines: string[] = [];
     let cut = 0;
@@ -128,6 +148,13 @@ export async function startSyslog(options: SyslogOptions, ingest: Ingest): Promi
     delivery.countDropped('syslog_udp', 'truncated', cut);
     if (lines.length === 0) return;
     countMessages(lines.length);
+    if (udpLimit !== undefined) {
+      const now = performance.now();
+      if (!udpLimit.get(addressKey(rinfo.address), now).tryTake(lines.length, now)) {
+        delivery.countDropped('syslog_udp', 'rate_limited', lines.length, true);
+        return;
+      }
+    }
     datagrams.add(formatPeer(rinfo.address, rinfo.port), lines);
   };
 
@@ -183,11 +210,13 @@ export async function startSyslog(options: SyslogOptions, ingest: Ingest): Promi
     stats: () => {
       let open = 0;
       let paused = 0;
+      let throttled = 0;
       for (const session of sessions) {
         if (session.open) open++;
         if (session.paused) paused++;
+        if (session.throttled) throttled++;
       }
-      return { connections: open, pausedConnections: paused, messages };
+      return { connections: open, pausedConnections: paused, rateLimitedConnections: throttled, messages };
     },
     close: () => {
       closing ??= (async () => {
@@ -233,6 +262,7 @@ function validate(options: SyslogOptions): Settings {
     idleTimeoutMs: count(options.idleTimeoutMs, SYSLOG_DEFAULTS.idleTimeoutMs, 'syslog.idle_timeout_ms', 0),
     batchMs: count(options.batchMs, SYSLOG_DEFAULTS.batchMs, 'syslog.batch_ms', 0),
     batchSize: count(options.batchSize, SYSLOG_DEFAULTS.batchSize, 'syslog.batch_size', 1),
+    ...(options.tcpRateLimit !== undefined && options.tcpRateLimit.rate > 0 ? { rateLimit: options.tcpRateLimit } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 // One syslog TCP or TLS connection: frames its bytes, batches the messages, and stops reading while the pipeline
-// cannot keep up, so that the sender's TCP window fills instead of our memory (no acknowledged byte is dropped).
+// cannot keep up, or while the connection is over its message rate, so that the sender's TCP window fills instead of
+// our memory (no acknowledged byte is dropped).
 import type { Socket } from 'node:net';
+import { TokenBucket, type RateLimit } from '../../core/token-bucket.js';
 import type { Delivery } from './delivery.js';
 import { StreamFramer } from './framing.js';
 
@@ -12,6 +14,8 @@ export interface SessionSettings {
   batchSize: number;
   /** 0 turns the idle timeout off. */
   idleTimeoutMs: number;
+  /** Messages per second per connection (a rate of 0: none); over it, reading slows to the rate. */
+  rateLimit?: RateLimit;
 }
 
 /**
@@ -37,6 +41,11 @@ export class StreamSession {
   private retrying = false;
   private reading = true;
   private closed = false;
+  /** The connection's message budget, charged with each chunk's messages once framed (undefined: no limit). */
+  private readonly bucket: TokenBucket | undefined;
+  private uncharged = 0;
+  /** Set while reading is held back for the rate limit: when the debt is repaid, reading goes on. */
+  private throttle: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -48,6 +57,8 @@ export class StreamSession {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     this.peer = formatPeer(socket.remoteAddress, socket.remotePort);
     this.framer = new StreamFramer(settings.maxMessageBytes, (text, truncated) => this.onMessage(text, truncated));
+    const limit = settings.rateLimit;
+    this.bucket = limit !== undefined && limit.rate > 0 ? new TokenBucket(limit, performance.now()) : undefined;
     socket.setKeepAlive(true, 60_000); // finds peers that vanished without a FIN, without closing quiet ones
     if (settings.idleTimeoutMs > 0) socket.setTimeout(settings.idleTimeoutMs);
     socket.on('timeout', () => socket.destroy());
@@ -56,6 +67,9 @@ export class StreamSession {
     socket.once('close', () => this.finish());
     socket.on('data', (chunk: Buffer) => {
       this.framer.push(chunk);
+      // A chunk's messages are already read: they are taken, and the connection pays for them by waiting.
+      if (this.bucket !== undefined && this.uncharged > 0) this.bucket.charge(this.uncharged, performance.now());
+      this.uncharged = 0;
       this.updateFlow();
     });
   }
@@ -70,6 +84,11 @@ export class StreamSession {
     return !this.reading && !this.closed;
   }
 
+  /** True while reading is held back because the connection is over its message rate. */
+  get throttled(): boolean {
+    return this.throttle !== undefined && !this.closed;
+  }
+
   /** Closes the connection; what was read is still delivered (see `done`). */
   stop(): void {
     this.socket.destroy();
@@ -79,7 +98,8 @@ export class StreamSession {
   updateFlow(): void {
     if (this.closed) return;
     const backlog = this.pending.length + this.queuedLines;
-    const hold = this.retrying || backlog >= BACKLOG_BATCHES * this.settings.batchSize || this.delivery.congested();
+    const overRate = this.throttle !== undefined || this.checkRate();
+    const hold = overRate || this.retrying || backlog >= BACKLOG_BATCHES * this.settings.batchSize || this.delivery.congested();
     if (hold === !this.reading) return;
     this.reading = !hold;
     if (hold) {
@@ -92,10 +112,22 @@ export class StreamSession {
     }
   }
 
+  /** True (and a wake-up set) when the connection owes messages: it is not read until the debt is repaid. */
+  private checkRate(): boolean {
+    const waitMs = this.bucket?.waitMs(0, performance.now()) ?? 0;
+    if (waitMs <= 0) return false;
+    this.throttle = setTimeout(() => {
+      this.throttle = undefined;
+      this.updateFlow();
+    }, Math.ceil(waitMs));
+    return true;
+  }
+
   private onMessage(text: string, truncated: boolean): void {
     if (truncated) this.delivery.countDropped(this.input, 'truncated');
     if (text === '') return;
     this.onMessages(1);
+    this.uncharged++;
     if (truncated) this.pendingCut.push(this.pending.length);
     this.pending.push(text);
     if (this.pending.length >= this.settings.batchSize) this.cut();
@@ -134,6 +166,8 @@ export class StreamSession {
 
   private finish(): void {
     if (this.closed) return;
+    if (this.throttle !== undefined) clearTimeout(this.throttle);
+    this.throttle = undefined;
     this.framer.end();
     this.closed = true;
     this.cut();
