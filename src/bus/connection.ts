@@ -111,9 +111,14 @@ export class Bus {
     }
   }
 
+  /** The server's message limit (its default while reconnecting, when the connection has no server info). */
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
+  }
+
   /** Largest message worth sending: half the server's limit, leaving room for headers and JSON framing. */
   get maxMessageBytes(): number {
-    return Math.floor((this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) / 2);
+    return Math.floor(this.maxPayload / 2);
   }
 
   /**

@@ -86,7 +86,7 @@ export class ApiService {
       body = Buffer.from(JSON.stringify(error.toJSON()));
     }
     const data = pack(body, out);
-    if (data.length > this.bus.nc.info!.max_payload) {
+    if (data.length > this.bus.maxPayload) {
       const error = new VigilError('too_large', 'the answer is too large to pass between Vigil processes: ask for fewer items (limit) or a narrower range');
       const small = natsHeaders();
       small.set('Vigil-Status', String(error.status));
@@ -121,7 +121,7 @@ export function registerForwarding(app: FastifyInstance, bus: Bus): void {
       body = Buffer.from(request.body.text, 'utf8');
     }
     const data = pack(body, h);
-    if (data.length > bus.nc.info!.max_payload) throw new VigilError('too_large', 'the request is too large to pass between Vigil processes: send less at once');
+    if (data.length > bus.maxPayload) throw new VigilError('too_large', 'the request is too large to pass between Vigil processes: send less at once');
     let msg: Msg;
     try {
       msg = await bus.nc.request(SERVICES.api, data, { timeout: FORWARD_TIMEOUT_MS, headers: h });
