@@ -10,6 +10,7 @@ import type { EcsEvent } from '../src/core/event.js';
 import { openStore } from '../src/store/index.js';
 import { parseQuery } from '../src/store/query/parse.js';
 import type { EventStore } from '../src/store/types.js';
+import { Random } from '../src/simulate/scenarios.js';
 
 export interface Row {
   step: string;
@@ -28,18 +29,6 @@ export const BENCH_CIDR = '198.51.100.0/24';
 export const RARE_WORD = 'xmrig';
 /** An address at the far end of the long tail: its events lie spread over all 30 days. */
 export const RARE_IP = '192.0.2.200';
-
-/** mulberry32: a small seeded generator, so every run sees the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** ~2,000 source addresses; rank r is drawn with weight 1/(r+1) (Zipf), so a few are loud and most are rare. */
 function addressPool(random: () => number): { ips: string[]; cumulative: number[] } {
@@ -87,7 +76,8 @@ const AGENTS = [
 
 /** Synthetic events in time order, as a live feed delivers them. */
 export function* syntheticEvents(count: number, seed = 1): Generator<EcsEvent[]> {
-  const random = rng(seed);
+  const generator = new Random(seed); // mulberry32: every run sees the same data
+  const random = () => generator.next();
   const pool = addressPool(random);
   const step = SPAN_MS / count;
   let batch: EcsEvent[] = [];

@@ -36,9 +36,9 @@ import { Enrichment } from '../enrich/index.js';
 import { defaultTailTargets, startFileTail, type FileTail } from '../sources/file/index.js';
 import { startHostCollectors, type HostCollectors } from '../sources/host/index.js';
 import { httpRateLimits } from '../api/rate-limit.js';
-import { startSyslog, syslogRateLimits, type SyslogReceiver } from '../sources/syslog/index.js';
+import type { SyslogReceiver } from '../sources/syslog/index.js';
 import { Pipeline } from './pipeline.js';
-import { openDataDir, startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+import { openDataDir, startConfiguredSyslog, startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 
 export const ROLES = ['ingest', 'analyze', 'store', 'api'] as const;
 export type Role = (typeof ROLES)[number];
@@ -247,21 +247,10 @@ export async function startRoles(config: Config, roles: Role[], options: Runtime
       }
       const syslogPort = options.syslogPort ?? config.syslog.port;
       if (syslogPort !== 0) {
-        const receiver = await startSyslog(
-          {
-            host: config.syslog.host,
-            port: syslogPort,
-            maxMessageBytes: config.syslog.max_message_bytes,
-            maxConnections: config.syslog.max_connections,
-            idleTimeoutMs: config.syslog.idle_timeout_ms,
-          ...syslogRateLimits(config.limits),
-            ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
-          },
-          pipeline,
-        );
-        syslog = receiver;
-        closers.push(() => receiver.close());
-        health.push({ name: 'syslog', status: () => ({ ok: true, udp_port: receiver.udpPort, tcp_port: receiver.tcpPort, tls_port: receiver.tlsPort ?? null, ...receiver.stats() }) });
+        const started = await startConfiguredSyslog(config, syslogPort, pipeline);
+        syslog = started.receiver;
+        closers.push(() => started.receiver.close());
+        health.push(started.health);
       }
       let host: HostCollectors | undefined;
       if (config.collect.enabled) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/config.js';
+import type { Ingest } from '../core/ingest.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { VigilError, errorMessage } from '../core/errors.js';
 import { Telemetry } from '../core/telemetry.js';
@@ -112,6 +113,24 @@ export async function openDataDir(dataDir: string, config?: Pick<Config, 'store'
     }
     throw new VigilError('unavailable', `cannot open the event store in ${dataDir}: ${message}`, { cause: err });
   }
+}
+
+/** The syslog receiver the configuration describes (`syslog`, `limits`), on `port`, and its health section. */
+export async function startConfiguredSyslog(config: Config, port: ListenPort, ingest: Ingest): Promise<{ receiver: SyslogReceiver; health: HealthSource }> {
+  const receiver = await startSyslog(
+    {
+      host: config.syslog.host,
+      port,
+      maxMessageBytes: config.syslog.max_message_bytes,
+      maxConnections: config.syslog.max_connections,
+      idleTimeoutMs: config.syslog.idle_timeout_ms,
+      ...syslogRateLimits(config.limits),
+      ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
+    },
+    ingest,
+  );
+  const health: HealthSource = { name: 'syslog', status: () => ({ ok: true, udp_port: receiver.udpPort, tcp_port: receiver.tcpPort, tls_port: receiver.tlsPort ?? null, ...receiver.stats() }) };
+  return { receiver, health };
 }
 
 export async function startRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -282,21 +301,10 @@ export async function startRuntime(config: Config, options: RuntimeOptions = {})
     let syslog: SyslogReceiver | undefined;
     const syslogPort = options.syslogPort ?? config.syslog.port;
     if (syslogPort !== 0) {
-      syslog = await startSyslog(
-        {
-          host: config.syslog.host,
-          port: syslogPort,
-          maxMessageBytes: config.syslog.max_message_bytes,
-          maxConnections: config.syslog.max_connections,
-          idleTimeoutMs: config.syslog.idle_timeout_ms,
-          ...syslogRateLimits(config.limits),
-          ...(config.syslog.tls ? { tls: config.syslog.tls } : {}),
-        },
-        ingest,
-      );
-      closers.push(() => syslog!.close());
-      const receiver = syslog;
-      health.push({ name: 'syslog', status: () => ({ ok: true, udp_port: receiver.udpPort, tcp_port: receiver.tcpPort, tls_port: receiver.tlsPort ?? null, ...receiver.stats() }) });
+      const started = await startConfiguredSyslog(config, syslogPort, ingest);
+      syslog = started.receiver;
+      closers.push(() => started.receiver.close());
+      health.push(started.health);
     }
 
     let host: HostCollectors | undefined;

@@ -6,18 +6,7 @@ import { getField } from '../../core/event.js';
 import { planHistogram, DAY_MS } from '../requests.js';
 import { parseIsoMicros } from '../time.js';
 import type { EventStore, HistogramResult, TimeBounds, TopResult } from '../types.js';
-
-/** mulberry32, so every run sees the same events. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Random } from '../../simulate/scenarios.js';
 
 const DATASETS = ['sshd', 'nginx.access', 'nginx.access', 'nginx.access', 'auditd', 'app.web'];
 const HOSTS = ['web-1', 'web-2', 'db-1', 'bastion'];
@@ -34,7 +23,8 @@ const EDGE_OFFSETS_US = [0n, 1n, -1n, 999n, 1000n, -1000n];
  * or with `live` at its @timestamp (as live events are: retention by age then takes whole days).
  */
 export function spreadEvents(count: number, startMs: number, days: number, prefix: string, seed = 7, live = false): EcsEvent[] {
-  const random = rng(seed);
+  const generator = new Random(seed); // mulberry32: every run sees the same data
+  const random = () => generator.next();
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
   const events: EcsEvent[] = [];
   for (let i = 0; i < count; i++) {
